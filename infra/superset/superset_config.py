@@ -1,0 +1,48 @@
+"""Superset configuration for the local Kouiki analytics layer.
+
+Everything machine- or secret-specific comes from the environment set by
+``kouiki.superset_runtime``; this file holds no secrets and no absolute paths.
+"""
+
+import os
+from datetime import timedelta
+
+# Superset refuses to start with its built-in default key; a missing variable must fail loudly.
+SECRET_KEY = os.environ["SUPERSET_SECRET_KEY"]
+
+# Metadata (users, charts, dashboards) lives next to the other run-time state of the data dir.
+_HOME = os.environ["KOUIKI_SUPERSET_HOME"]
+SQLALCHEMY_DATABASE_URI = f"sqlite:///{_HOME}/superset.db?check_same_thread=false"
+
+# The serving database is a local DuckDB file; Superset otherwise blocks file-based URIs.
+PREVENT_UNSAFE_DB_CONNECTIONS = False
+
+# Cabinet Office staff work in Japanese; English stays available from the language menu.
+BABEL_DEFAULT_LOCALE = "ja"
+LANGUAGES = {
+    "ja": {"flag": "jp", "name": "Japanese"},
+    "en": {"flag": "us", "name": "English"},
+}
+
+FEATURE_FLAGS = {
+    "DASHBOARD_NATIVE_FILTERS": True,
+    "RLS_IN_SQLLAB": True,
+}
+
+# Query results are cached on disk so both gunicorn workers share them; the cache key includes
+# the dataset's changed_on, which the runtime bumps after a new serving file is published.
+DATA_CACHE_CONFIG = {
+    "CACHE_TYPE": "FileSystemCache",
+    "CACHE_DIR": os.path.join(_HOME, "cache"),
+    "CACHE_DEFAULT_TIMEOUT": int(timedelta(hours=24).total_seconds()),
+    "CACHE_KEY_PREFIX": "kouiki_data_",
+}
+CACHE_CONFIG = dict(DATA_CACHE_CONFIG, CACHE_KEY_PREFIX="kouiki_meta_")
+# Without Redis, the cache-key registry has to live in the metadata DB.
+STORE_CACHE_KEYS_IN_METADATA_DB = True
+# Single-host deployment: in-process rate-limit counters are enough and need no extra service.
+RATELIMIT_STORAGE_URI = "memory://"
+
+# Served on 127.0.0.1 over plain HTTP only; Talisman's HTTPS/CSP enforcement would break local
+# use. Any deployment reachable from another host must turn this back on behind TLS.
+TALISMAN_ENABLED = False

@@ -1,0 +1,1 @@
+"""Kouiki: event-driven data platform for 広域リージョン連携."""

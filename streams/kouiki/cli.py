@@ -1,0 +1,102 @@
+"""The ``kouiki`` command line: one entry point for secretariats, operators and the DAGs' logic."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from kouiki import broker, lander, procs, submit
+from kouiki.config import Settings
+
+
+def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "start":
+        pid = broker.start(settings)
+        print(f"broker: running, pid {pid}, {settings.bootstrap_servers}")
+    elif args.action == "stop":
+        print("broker: stopped" if broker.stop(settings) else "broker: was not running")
+    else:
+        print(broker.status(settings))
+    return 0
+
+
+def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
+    outcome = submit.submit(args.paths, settings, dry_run=args.dry_run, all_or_nothing=args.all_or_nothing)
+    for problem in outcome.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    for receipt in outcome.receipts:
+        print(json.dumps(receipt.__dict__, ensure_ascii=False))
+    valid = len(outcome.prepared)
+    if args.dry_run:
+        verb = "would be sent (dry run)"
+    elif outcome.problems and args.all_or_nothing:
+        verb = "sent: none, because of --all-or-nothing"
+    else:
+        verb = f"sent: {len(outcome.receipts)}"
+    print(f"checked {outcome.checked} documents: {valid} valid, {len(outcome.problems)} problems; {verb}",
+          file=sys.stderr)
+    return 1 if outcome.problems else 0
+
+
+def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    report = lander.land(settings)
+    for (topic, epoch, partition), counts in sorted(report.counts.items()):
+        print(f"{topic}[{partition}] epoch={epoch}: consumed {counts['consumed']}, landed "
+              f"{counts['landed']}, dead-lettered {counts['dead_lettered']} in {counts['files']} files")
+    print(f"ingest: {report.consumed} events consumed")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.sample.generator import generate
+
+    out = args.out or settings.data_dir / "sample"
+    sample = generate(seed=args.seed, quarters=args.quarters)
+    for path in sample.write(out):
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kouiki", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("broker", help="run the local Kafka-protocol broker")
+    p.add_argument("action", choices=["start", "stop", "status"])
+    p.set_defaults(func=_cmd_broker)
+
+    p = sub.add_parser("submit", help="validate report files (JSON / JSONL) and send them")
+    p.add_argument("paths", nargs="+", type=Path, help="files or folders")
+    p.add_argument("--dry-run", action="store_true", help="validate only, send nothing")
+    p.add_argument("--all-or-nothing", action="store_true", help="send nothing if any document is invalid")
+    p.set_defaults(func=_cmd_submit)
+
+    p = sub.add_parser("ingest", help="land what is on the topics now into the raw lake")
+    p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("sample", help="write deterministic synthetic registry and report files")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--quarters", type=int, default=6, help="fiscal quarters from FY2025Q1")
+    p.add_argument("--out", type=Path, default=None, help="default: <data dir>/sample")
+    p.set_defaults(func=_cmd_sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    try:
+        return int(args.func(args, settings))
+    except procs.ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

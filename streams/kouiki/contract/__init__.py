@@ -1,0 +1,1 @@
+"""Report contract v1: JSON Schemas, document reading and validation with located errors."""

@@ -1,0 +1,108 @@
+"""The raw lake: Parquet files named by the Kafka offset range they hold (the S3-sink pattern).
+
+Layout: ``lake/raw/<topic>/epoch=<topic id>/partition=<p>/<first>-<last>.parquet``. A file is
+written under a temporary name, fsynced and renamed, so a file either exists whole or not at all,
+and the highest landed offset in the folder is the only resume position there is: a crash between
+writing and anything else can neither lose nor duplicate an event. An epoch is one incarnation of
+a topic's log: a broker restart or a recreated topic starts offsets at 0 again under a new epoch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+FILE_PATTERN = re.compile(r"^(\d{12})-(\d{12})\.parquet$")
+
+SCHEMA = pa.schema([
+    ("_topic", pa.string()),
+    ("_epoch", pa.string()),
+    ("_partition", pa.int32()),
+    ("_offset", pa.int64()),
+    ("_kafka_ts", pa.timestamp("ms", tz="UTC")),
+    ("_key", pa.string()),
+    ("_value", pa.binary()),
+    ("_ingested_at", pa.timestamp("us", tz="UTC")),
+    ("_status", pa.string()),  # 'landed' or 'dead_letter'
+    ("_error_class", pa.string()),
+    ("_error_message", pa.string()),
+])
+
+
+@dataclass(frozen=True)
+class Row:
+    topic: str
+    epoch: str
+    partition: int
+    offset: int
+    kafka_ts: datetime
+    key: str | None
+    value: bytes
+    ingested_at: datetime
+    status: str
+    error_class: str | None = None
+    error_message: str | None = None
+
+
+def partition_dir(raw_dir: Path, topic: str, epoch: str, partition: int) -> Path:
+    return raw_dir / topic / f"epoch={epoch}" / f"partition={partition}"
+
+
+def landed_ranges(folder: Path) -> list[tuple[int, int]]:
+    if not folder.is_dir():
+        return []
+    ranges = []
+    for name in os.listdir(folder):
+        match = FILE_PATTERN.match(name)
+        if match:
+            ranges.append((int(match.group(1)), int(match.group(2))))
+    return sorted(ranges)
+
+
+def next_offset(folder: Path) -> int:
+    """Where landing resumes: one past the highest landed offset, 0 for an empty folder."""
+    ranges = landed_ranges(folder)
+    return ranges[-1][1] + 1 if ranges else 0
+
+
+def write_batch(folder: Path, rows: list[Row]) -> Path:
+    """Write one batch atomically as ``<first>-<last>.parquet``; rows must be contiguous offsets."""
+    first, last = rows[0].offset, rows[-1].offset
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{first:012d}-{last:012d}.parquet"
+    tmp = folder / f".{final.name}.tmp"
+    columns = {
+        "_topic": [r.topic for r in rows], "_epoch": [r.epoch for r in rows],
+        "_partition": [r.partition for r in rows], "_offset": [r.offset for r in rows],
+        "_kafka_ts": [r.kafka_ts for r in rows], "_key": [r.key for r in rows],
+        "_value": [r.value for r in rows], "_ingested_at": [r.ingested_at for r in rows],
+        "_status": [r.status for r in rows], "_error_class": [r.error_class for r in rows],
+        "_error_message": [r.error_message for r in rows],
+    }
+    pq.write_table(pa.table(columns, schema=SCHEMA), tmp, compression="zstd")
+    _fsync(tmp)
+    os.replace(tmp, final)
+    _fsync(folder)
+    return final
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_partial_files(folder: Path) -> None:
+    """Temporary files left by a crash mid-write are garbage: the batch will be landed again."""
+    if folder.is_dir():
+        for name in os.listdir(folder):
+            if name.startswith(".") and name.endswith(".tmp"):
+                (folder / name).unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Deterministic synthetic consortia, projects and quarterly reports for demos and tests."""
