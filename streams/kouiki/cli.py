@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from kouiki import broker, lander, procs, submit
+from kouiki import broker, lander, platform, procs, submit, warehouse
 from kouiki.config import Settings
 
 
@@ -60,6 +60,37 @@ def _cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    result = warehouse.build(settings, select=args.select)
+    print(f"dbt build: {result.summary} in {result.seconds:.1f} s")
+    if not args.no_publish:
+        print(f"published {warehouse.publish(settings)}")
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    print(f"published {warehouse.publish(settings)}")
+    return 0
+
+
+def _cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    for line in platform.up(settings):
+        print(line)
+    return 0
+
+
+def _cmd_down(args: argparse.Namespace, settings: Settings) -> int:
+    for line in platform.down(settings):
+        print(line)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    for line in platform.demo(settings, seed=args.seed):
+        print(line, flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kouiki", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -78,6 +109,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="land what is on the topics now into the raw lake")
     p.set_defaults(func=_cmd_ingest)
 
+    p = sub.add_parser("build", help="dbt build over the lake, then publish serving.duckdb")
+    p.add_argument("--select", default=None, help="dbt node selection (default: everything)")
+    p.add_argument("--no-publish", action="store_true", help="build the warehouse only")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("publish", help="publish warehouse.duckdb as serving.duckdb (atomic rename)")
+    p.set_defaults(func=_cmd_publish)
+
+    p = sub.add_parser("up", help="start the local platform: broker, Airflow, Superset")
+    p.set_defaults(func=_cmd_up)
+
+    p = sub.add_parser("down", help="stop every local service")
+    p.set_defaults(func=_cmd_down)
+
+    p = sub.add_parser("demo", help="run the whole platform on sample data and print the dashboard URL")
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=_cmd_demo)
+
     p = sub.add_parser("sample", help="write deterministic synthetic registry and report files")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--quarters", type=int, default=6, help="fiscal quarters from FY2025Q1")
@@ -93,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     try:
         return int(args.func(args, settings))
-    except procs.ServiceError as exc:
+    except (procs.ServiceError, warehouse.BuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,37 @@
+"""
+### kouiki_transform
+
+Runs `dbt build` (dbt-duckdb) over the whole raw lake into `warehouse.duckdb` whenever
+**kouiki_ingest** lands new events. The build is state based (it re-reads the lake), so events that
+arrive during a run are picked up by the next one. dbt is the only writer of the warehouse file:
+one run at a time, in the one-slot `kouiki_duckdb` pool shared with publishing.
+"""
+
+import pendulum
+from airflow.sdk import dag, task
+
+from kouiki.assets import DUCKDB_POOL, RAW_LAKE, WAREHOUSE_MARTS
+
+
+@dag(
+    schedule=[RAW_LAKE],
+    start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Tokyo"),
+    catchup=False,
+    max_active_runs=1,
+    is_paused_upon_creation=False,
+    tags=["kouiki", "transform", "dbt"],
+    default_args={"owner": "kouiki", "retries": 2, "retry_delay": pendulum.duration(seconds=30)},
+    doc_md=__doc__,
+)
+def kouiki_transform() -> None:
+    @task(outlets=[WAREHOUSE_MARTS], pool=DUCKDB_POOL)
+    def dbt_build() -> str:
+        from kouiki import warehouse
+        from kouiki.config import Settings
+
+        return warehouse.build(Settings.from_env()).summary
+
+    dbt_build()
+
+
+kouiki_transform()
