@@ -140,7 +140,8 @@ def render_assets(target: Path, serving_path: Path) -> Path:
     shutil.copytree(ASSETS_DIR, bundle)
     for path in (bundle / "databases").glob("*.yaml"):
         database = yaml.safe_load(path.read_text(encoding="utf-8"))
-        database["sqlalchemy_uri"] = database["sqlalchemy_uri"].replace(SERVING_PLACEHOLDER, str(serving_path))
+        uri = str(database["sqlalchemy_uri"])
+        database["sqlalchemy_uri"] = uri.replace(SERVING_PLACEHOLDER, str(serving_path))
         path.write_text(yaml.safe_dump(database, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return bundle
 
@@ -152,6 +153,8 @@ def import_assets(settings: Settings) -> None:
         output = run_cli(settings, ["import-directory", "--overwrite", str(bundle)])
     if IMPORT_FAILURE.search(output):
         raise SupersetError(f"importing {ASSETS_DIR} failed:\n{_log_tail(output)}")
+    if is_running(settings):
+        admin_client(settings).link_charts_to_datasets()
 
 
 def bootstrap(settings: Settings) -> None:
@@ -207,6 +210,7 @@ def start(settings: Settings, timeout: float = START_TIMEOUT_S) -> str:
     except SupersetError:
         procs.stop(settings.run_dir, SERVICE)
         raise
+    admin_client(settings).link_charts_to_datasets()
     return url
 
 
@@ -225,6 +229,28 @@ def bundle_uuids(kind: str) -> list[str]:
 
 def _rison_uuid_filter(uuid: str) -> str:
     return f"(filters:!((col:uuid,opr:eq,value:'{uuid}')))"
+
+
+def _datasource_uid(chart: Mapping[str, Any]) -> str:
+    return f"{chart['datasource_id']}__{chart['datasource_type']}"
+
+
+def _datasource_fix(chart: Mapping[str, Any]) -> dict[str, str]:
+    """The chart fields (params, query_context) whose datasource reference is stale, corrected."""
+    uid = _datasource_uid(chart)
+    source = {"id": chart["datasource_id"], "type": chart["datasource_type"]}
+    update: dict[str, str] = {}
+    params = json.loads(chart["params"] or "{}")
+    if params.get("datasource") != uid:
+        update["params"] = json.dumps(params | {"datasource": uid}, ensure_ascii=False)
+    context = json.loads(chart.get("query_context") or "null")
+    if context and context.get("datasource") != source:
+        context["datasource"] = source
+        context.setdefault("form_data", {})["datasource"] = uid
+        for query in context.get("queries", []):
+            query.pop("datasource", None)
+        update["query_context"] = json.dumps(context, ensure_ascii=False)
+    return update
 
 
 class ApiClient:
@@ -272,7 +298,20 @@ class ApiClient:
 
     def chart(self, chart: int | str) -> dict[str, Any]:
         chart_id = chart if isinstance(chart, int) else self.id_by_uuid("chart", chart)
-        return cast(dict[str, Any], self._json("GET", f"/api/v1/chart/{chart_id}")["result"]) | {"id": chart_id}
+        saved = cast(dict[str, Any], self._json("GET", f"/api/v1/chart/{chart_id}")["result"])
+        return saved | {"id": chart_id}
+
+    def link_charts_to_datasets(self, uuids: Iterable[str] | None = None) -> None:
+        """Point each chart's saved params and query context at its imported dataset.
+
+        import-directory assigns dataset ids but keeps the placeholder id of the committed query
+        context, which GET /api/v1/chart/<id>/data/, reports and cache warm-up rely on.
+        """
+        for uuid in uuids if uuids is not None else bundle_uuids("charts"):
+            saved = self.chart(uuid)
+            update = _datasource_fix(saved)
+            if update:
+                self._request("PUT", f"/api/v1/chart/{saved['id']}", json=update)
 
     def chart_data(self, chart: int | str, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """The rows a chart shows, optionally with equality filters such as {"fiscal_year": 2026}.
@@ -298,6 +337,7 @@ class ApiClient:
 
     def _legacy_rows(self, saved: dict[str, Any], filters: Mapping[str, Any]) -> list[dict[str, Any]]:
         form_data = json.loads(saved["params"])
+        form_data["datasource"] = _datasource_uid(saved)
         form_data["adhoc_filters"] = [
             *form_data.get("adhoc_filters", []),
             *({"expressionType": "SIMPLE", "clause": "WHERE", "subject": c, "operator": "==", "comparator": v}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +19,7 @@ from kouiki.config import REGISTRY_TOPIC, REPORTS_TOPIC
 
 SCHEMA_VERSION = "v1"
 DOCUMENT_KINDS = ("consortium", "project", "report")
+CLOCK_SKEW = timedelta(minutes=5)
 SINGLE_PREFECTURE_REGIONS = {"01", "47"}  # Hokkaido and Okinawa count as regions on their own
 
 
@@ -95,6 +97,7 @@ def _message(error: Any) -> str:
 
 
 def _rules(kind: str, doc: dict[str, Any]) -> Iterator[Violation]:
+    yield from _envelope_rules(doc)
     if kind == "consortium":
         prefs = doc["prefectures"]
         if len(prefs) < 2 and not set(prefs) <= SINGLE_PREFECTURE_REGIONS:
@@ -102,6 +105,16 @@ def _rules(kind: str, doc: dict[str, Any]) -> Iterator[Violation]:
                                              "(one is allowed only for 01 Hokkaido or 47 Okinawa)")
     elif kind == "project":
         yield from _project_rules(doc)
+
+
+def _envelope_rules(doc: dict[str, Any]) -> Iterator[Violation]:
+    try:
+        submitted = datetime.fromisoformat(doc["submitted_at"])
+    except ValueError as exc:
+        yield Violation("$.submitted_at", f"not a valid timestamp: {exc}")
+        return
+    if submitted > datetime.now(UTC) + CLOCK_SKEW:
+        yield Violation("$.submitted_at", f"{doc['submitted_at']} is in the future")
 
 
 def _project_rules(doc: dict[str, Any]) -> Iterator[Violation]:

@@ -1,0 +1,44 @@
+"""`kouiki broker start|stop|status` against the real Tansu binary."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kouiki import kafka_io
+from kouiki.config import TOPIC_PARTITIONS
+from tests.conftest import free_port, run_kouiki, settings_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_start_creates_topics_binds_loopback_and_stops(data_dir: Path) -> None:
+    settings = settings_for(data_dir, f"127.0.0.1:{free_port()}")
+    started = run_kouiki(settings, "broker", "start", check=True)
+    try:
+        assert "running" in started.stdout
+        assert "answering" in run_kouiki(settings, "broker", "status", check=True).stdout
+        admin = kafka_io.admin(settings)
+        try:
+            topics = set(admin.list_topics())
+        finally:
+            admin.close()
+        assert set(TOPIC_PARTITIONS) <= topics
+        port = settings.host_port[1]
+        listening = subprocess.run(["ss", "-Htln", f"sport = :{port}"], capture_output=True, text=True).stdout
+        local_addresses = [line.split()[3] for line in listening.splitlines()]
+        assert local_addresses == [f"127.0.0.1:{port}"]
+        assert run_kouiki(settings, "broker", "start", check=True).returncode == 0  # idempotent
+    finally:
+        stopped = run_kouiki(settings, "broker", "stop", check=True)
+    assert "stopped" in stopped.stdout
+    assert "stopped" in run_kouiki(settings, "broker", "status").stdout
+
+
+def test_refuses_a_port_that_another_process_holds(data_dir: Path, broker_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_for(data_dir, broker_settings.bootstrap_servers)
+    proc = run_kouiki(settings, "broker", "start")
+    assert proc.returncode == 2
+    assert "already in use" in proc.stderr

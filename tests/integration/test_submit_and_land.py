@@ -1,0 +1,120 @@
+"""Submit → Kafka → lake, against the real broker: receipts, located errors, exactly-once landing,
+dead letters with Kafka Connect style headers, and a new epoch after a log reset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from kafka import TopicPartition
+
+from kouiki import broker, kafka_io, lander
+from kouiki.config import DEADLETTER_TOPIC, REPORTS_TOPIC, Settings
+from kouiki.sample.generator import generate
+from tests.conftest import free_port, run_kouiki, settings_for
+
+pytestmark = pytest.mark.integration
+
+
+def lake_rows(settings: Settings, topic: str) -> list[tuple[int, int, str, str | None]]:
+    glob = settings.raw_dir / topic / "*" / "*" / "*.parquet"
+    return duckdb.sql(f"select _partition, _offset, _status, _error_class from read_parquet('{glob}') "
+                      "order by 1, 2").fetchall()
+
+
+
+def sample_files(tmp_path: Path, seed: int) -> list[Path]:
+    return generate(seed=seed, quarters=2).write(tmp_path / f"sample-{seed}")
+
+
+def test_submit_gives_receipts_and_ingest_lands_each_event_once(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
+    broker.start(settings)
+    try:
+        files = sample_files(tmp_path, seed=21)
+        proc = run_kouiki(settings, "submit", *map(str, files), check=True)
+        receipts = [json.loads(line) for line in proc.stdout.splitlines()]
+        sent = sum(1 for f in files for line in f.read_text().splitlines() if line.strip())
+        assert len(receipts) == sent
+        assert all(r["offset"] >= 0 and r["topic"].startswith("kouiki.") for r in receipts)
+
+        first = run_kouiki(settings, "ingest", check=True)
+        assert f"ingest: {sent} events consumed" in first.stdout
+        again = run_kouiki(settings, "ingest", check=True)
+        assert "ingest: 0 events consumed" in again.stdout
+
+        landed = lake_rows(settings, REPORTS_TOPIC)
+        expected = sorted((r["partition"], r["offset"], "landed", None) for r in receipts
+                          if r["topic"] == REPORTS_TOPIC)
+        assert landed == expected  # every acknowledged offset exactly once, nothing else
+    finally:
+        broker.stop(settings)
+
+
+def test_invalid_file_is_reported_with_location_and_nothing_of_it_is_sent(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
+    broker.start(settings)
+    try:
+        good = generate(seed=22, quarters=1).reports[:3]
+        bad = json.loads(json.dumps(good[1]))
+        bad["funding"][0]["amount_jpy"] = 12.5
+        path = tmp_path / "reports.jsonl"
+        path.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in (good[0], bad, good[2])) + "\n")
+
+        proc = run_kouiki(settings, "submit", "--all-or-nothing", str(path))
+        assert proc.returncode == 1
+        assert f"{path}: record 2 (line 2): $.funding[0].amount_jpy: 12.5 is not of type 'integer'" in proc.stderr
+        assert proc.stdout == ""
+        assert "ingest: 0 events consumed" in run_kouiki(settings, "ingest", check=True).stdout
+
+        proc = run_kouiki(settings, "submit", str(path))  # without --all-or-nothing the valid two go
+        assert proc.returncode == 1 and len(proc.stdout.splitlines()) == 2
+        assert "ingest: 2 events consumed" in run_kouiki(settings, "ingest", check=True).stdout
+    finally:
+        broker.stop(settings)
+
+
+def test_poison_messages_are_dead_lettered_unchanged_with_headers(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
+    broker.start(settings)
+    try:
+        poison = [b"\x82\xa0 shift_jis?", b'{"schema_version": "1.0"', b"[]"]
+        producer = kafka_io.producer(settings)
+        offsets = [producer.send(REPORTS_TOPIC, key=b"KR-X-01-P01", value=v).get(timeout=10).offset
+                   for v in poison]
+        producer.close()
+        report = lander.land(settings)
+        counts = next(iter(report.counts.values()))
+        assert (counts["consumed"], counts["landed"], counts["dead_lettered"]) == (3, 0, 3)
+        assert [row[2:] for row in lake_rows(settings, REPORTS_TOPIC)] == [
+            ("dead_letter", "NotUtf8"), ("dead_letter", "InvalidJson"), ("dead_letter", "SchemaViolation")]
+
+        consumer = kafka_io.consumer(settings, auto_offset_reset="earliest")
+        consumer.assign([TopicPartition(DEADLETTER_TOPIC, 0)])
+        records = [r for batch in consumer.poll(timeout_ms=5000).values() for r in batch]
+        consumer.close()
+        assert [r.value for r in records] == poison
+        headers = dict(records[0].headers)
+        assert headers["__connect.errors.topic"] == REPORTS_TOPIC.encode()
+        assert headers["__connect.errors.offset"] == str(offsets[0]).encode()
+        assert headers["__connect.errors.exception.class.name"] == b"NotUtf8"
+    finally:
+        broker.stop(settings)
+
+
+def test_a_restarted_broker_is_landed_as_a_new_epoch(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
+    files = sample_files(tmp_path, seed=23)
+    for _ in range(2):  # the memory broker forgets everything: offsets restart at 0
+        broker.start(settings)
+        try:
+            run_kouiki(settings, "submit", str(files[1]), check=True)
+            run_kouiki(settings, "ingest", check=True)
+        finally:
+            broker.stop(settings)
+    epochs = sorted(p.name for p in (settings.raw_dir / REPORTS_TOPIC).iterdir())
+    assert len(epochs) == 2
+    sent = sum(1 for line in files[1].read_text().splitlines() if line.strip())
+    assert len(lake_rows(settings, REPORTS_TOPIC)) == 2 * sent  # nothing skipped, nothing overwritten
