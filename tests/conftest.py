@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from kouiki import broker
 from kouiki.config import Settings
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from kafka import TopicPartition
-
 from kouiki import broker, kafka_io, lander
 from kouiki.config import DEADLETTER_TOPIC, REPORTS_TOPIC, Settings
 from kouiki.sample.generator import generate
+
 from tests.conftest import free_port, run_kouiki, settings_for
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from kouiki.contract import reader
 from kouiki.contract.validate import key_for, kind_of, topic_for, validate
 from kouiki.sample.generator import generate
@@ -94,7 +93,7 @@ def test_single_prefecture_consortium_only_for_hokkaido_and_okinawa() -> None:
 @pytest.mark.parametrize(("content", "expected"), [
     (b'{"a": 1', "invalid JSON"),
     (b"\xef\xbb\xbf{}", "byte-order mark"),
-    ("{}".encode() + "事業".encode("shift_jis"), "not UTF-8"),
+    (b"{}" + "事業".encode("shift_jis"), "not UTF-8"),
     (b'{"a": 1, "a": 2}', "duplicate key 'a'"),
     (b'{"a": NaN}', "NaN is not valid JSON"),
 ])

@@ -107,8 +107,8 @@ class _Generator:
         lines = []
         for stage in ("planned", "committed", "executed"):
             for source in self.rng.sample(SOURCES, self.rng.randint(1, 3)):
-                line: dict[str, Any] = {"source_type": source, "stage": stage,
-                                        "amount_jpy": self.rng.randrange(1, 80_000) * 1_000 + self.rng.randrange(0, 999)}
+                amount = self.rng.randrange(1, 80_000) * 1_000 + self.rng.randrange(0, 999)
+                line: dict[str, Any] = {"source_type": source, "stage": stage, "amount_jpy": amount}
                 if self.rng.random() < 0.5:
                     line["pref_code"] = self.rng.choice(project["areas"])["pref_code"]
                 lines.append(line)

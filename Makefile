@@ -1,0 +1,41 @@
+# Kouiki — `make` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv/bin
+export KOUIKI_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: help install demo up down test test-unit test-integration lint typecheck sqlfluff dbt-build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+install: ## create .venv, .venv-dbt and .venv-superset from the committed lock files
+	@infra/install.sh
+
+demo: install ## run the whole platform on sample data; ends with the dashboard URL and login
+	@$(VENV)/kouiki demo
+
+up: install ## start broker, Airflow and Superset (no sample data)
+	@$(VENV)/kouiki up
+
+down: ## stop every local service
+	@$(VENV)/kouiki down
+
+test: install lint typecheck sqlfluff ## everything CI runs: lint, types, SQL lint, all tests incl. end to end
+	@$(VENV)/python -m pytest --junitxml=test-output/junit.xml
+
+test-unit: install ## the fast tests only (no broker, Airflow, dbt or Superset)
+	@$(VENV)/python -m pytest -m "not integration" tests/unit tests/dags
+
+lint: install ## ruff
+	@$(VENV)/ruff check streams dags tests infra
+
+typecheck: install ## mypy --strict on the kouiki package
+	@$(VENV)/mypy
+
+sqlfluff: install ## lint the dbt models (dbt templater)
+	@cd dbt_project && KOUIKI_DATA_DIR=$$(mktemp -d) DBT_PROFILES_DIR=. \
+		../.venv-dbt/bin/sqlfluff lint models tests --processes 2
+
+dbt-build: install ## dbt build over the local lake into data/warehouse.duckdb, then publish
+	@$(VENV)/kouiki build
