@@ -1,8 +1,10 @@
-{#- Absolute lake root, so views stored in the warehouse work from any working directory. -#}
+{#- Absolute lake root, so views stored in the warehouse work from any working directory.
+    A relative KOUIKI_DATA_DIR is taken relative to the dbt project directory. -#}
 {% macro kafka_lake_root() -%}
     {%- set data_dir = var('kouiki_data_dir') | string -%}
     {%- if not data_dir.startswith('/') -%}
-        {%- set data_dir = (flags.PROJECT_DIR or '.') ~ '/' ~ data_dir -%}
+        {%- set project_dir = invocation_args_dict.get('project_dir') or '.' -%}
+        {%- set data_dir = project_dir ~ '/' ~ data_dir -%}
         {%- if not data_dir.startswith('/') -%}
             {%- set data_dir = env_var('PWD', '.') ~ '/' ~ data_dir -%}
         {%- endif -%}
@@ -32,7 +34,7 @@
 {#- read_parquet over a topic's files, or an empty typed relation when none has landed
     (read_parquet fails on a glob that matches nothing). -#}
 {% macro read_lake(topic) -%}
-    {%- set pattern = kafka_lake_root() ~ '/' ~ topic ~ '/epoch=*/partition=*/*.parquet' -%}
+    {%- set pattern = (kafka_lake_root() ~ '/' ~ topic ~ '/epoch=*/partition=*/*.parquet') | replace("'", "''") -%}
     {%- set file_count = 0 -%}
     {%- if execute -%}
         {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}

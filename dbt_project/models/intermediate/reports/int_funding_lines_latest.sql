@@ -1,0 +1,38 @@
+with
+
+reports as (
+
+    select * from {{ ref('int_reports_deduplicated_to_latest') }}
+
+),
+
+funding_lines as (
+
+    select * from {{ ref('stg_kafka_lake__report_funding_lines') }}
+
+),
+
+joined as (
+
+    select
+        funding_lines.funding_line_id,
+        funding_lines.line_number,
+        reports.project_code,
+        reports.consortium_code,
+        reports.period,
+        reports.fiscal_year,
+        funding_lines.source_type,
+        funding_lines.stage,
+        funding_lines.pref_code,
+        funding_lines.amount_jpy,
+        reports.event_id as report_event_id,
+        reports.version as report_version,
+        reports.kafka_topic,
+        reports.kafka_partition,
+        reports.kafka_offset
+    from reports
+    inner join funding_lines on reports.report_id = funding_lines.report_id
+
+)
+
+select * from joined

@@ -1,0 +1,30 @@
+with
+
+reports as (
+
+    select * from {{ ref('stg_kafka_lake__reports') }}
+
+),
+
+-- highest version wins; a re-sent event (same event_id) or a same-version resubmission
+-- falls to the latest Kafka offset, so each project x period counts once
+latest as (
+
+    select * from reports
+    qualify row_number() over (
+        partition by project_code, period
+        order by version desc, kafka_offset desc, kafka_timestamp desc
+    ) = 1
+
+),
+
+keyed as (
+
+    select
+        project_code || '-' || period as project_period_key,
+        *
+    from latest
+
+)
+
+select * from keyed

@@ -1,0 +1,143 @@
+"""The walking skeleton end to end, every part real: generated reports go through `kouiki submit`
+to the broker, Airflow's scheduler runs kouiki_ingest → kouiki_transform → kouiki_publish, dbt builds
+the marts, and Superset serves the dashboard. The numbers are checked at each end against totals
+computed independently from the submitted files (tests/support/reference.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg2
+import pytest
+
+from kouiki import airflow_runtime, broker, superset_runtime
+from kouiki.config import Settings
+from kouiki.sample.generator import generate
+from tests.conftest import free_port, run_kouiki, settings_for
+from tests.support import reference
+
+pytestmark = pytest.mark.integration
+AIRFLOW_DB = "kouiki_airflow_e2e"
+STAGES = ("planned", "committed", "executed")
+
+
+def recreate_database(name: str) -> None:
+    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'drop database if exists "{name}" with (force)')
+        cur.execute(f'create database "{name}"')
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Broker, Airflow (LocalExecutor on PostgreSQL) and Superset on free loopback ports."""
+    root = tmp_path_factory.mktemp("e2e")
+    settings = settings_for(root / "data", f"127.0.0.1:{free_port()}")
+    recreate_database(AIRFLOW_DB)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KOUIKI_DATA_DIR", str(settings.data_dir))
+        env.setenv("KOUIKI_BOOTSTRAP_SERVERS", settings.bootstrap_servers)
+        env.setenv("KOUIKI_AIRFLOW_PORT", str(free_port()))
+        env.setenv("KOUIKI_SUPERSET_PORT", str(free_port()))
+        env.setenv("KOUIKI_AIRFLOW_DB_URL", f"postgresql+psycopg2://postgres@127.0.0.1:5432/{AIRFLOW_DB}")
+        env.delenv("KOUIKI_ADMIN_PASSWORD", raising=False)
+        try:
+            broker.start(settings)
+            airflow_runtime.start(settings)
+            yield settings
+        finally:
+            superset_runtime.stop(settings)
+            airflow_runtime.stop(settings)
+            broker.stop(settings)
+
+
+@pytest.fixture(scope="module")
+def submitted(platform: Settings) -> tuple[list[dict[str, Any]], float]:
+    files = generate(seed=2026, quarters=5).write(platform.data_dir / "submitted")
+    submitted_at = time.time() - 1
+    proc = run_kouiki(platform, "submit", *map(str, files), check=True)
+    assert "0 problems" in proc.stderr
+    return reference.read_jsonl(files), submitted_at
+
+
+@pytest.fixture(scope="module")
+def published(platform: Settings, submitted: tuple[list[dict[str, Any]], float]) -> dict[str, Any]:
+    """Airflow lands, builds and publishes: one ingest run is triggered over the REST API, the rest
+    is chained by Assets."""
+    client = airflow_runtime.AirflowClient(platform)
+    client.wait_for_dags()
+    client.trigger("kouiki_ingest")
+    run = client.wait_for_success("kouiki_publish", after=submitted[1], timeout=420)
+    return {"run": run, "client": client}
+
+
+@pytest.fixture(scope="module")
+def dashboard(platform: Settings, published: dict[str, Any]) -> superset_runtime.ApiClient:
+    """Superset bootstrapped from infra/ and superset_assets/, serving the published file."""
+    superset_runtime.bootstrap(platform)
+    superset_runtime.start(platform)
+    return superset_runtime.admin_client(platform, legacy=True)
+
+
+def test_the_three_dags_ran_through_airflow(published: dict[str, Any]) -> None:
+    client = published["client"]
+    for dag_id in airflow_runtime.DAG_IDS:
+        assert client.runs(dag_id, state="success"), f"{dag_id} has no successful run"
+    assert published["run"]["dag_run_id"].startswith("asset_triggered__")
+
+
+def serving_rows(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def test_fct_investment_equals_the_submitted_lines(platform: Settings, submitted: Any, published: Any) -> None:
+    docs, _ = submitted
+    expected = reference.investment_lines(docs)
+    rows = serving_rows(platform, "select project_code, period, source_type, stage, pref_code, amount_jpy "
+                                  "from marts.fct_investment")
+    assert {tuple(r[:5]): r[5] for r in rows} == expected
+    assert len(rows) == len(expected)
+
+
+def test_prefecture_summary_equals_independent_totals(platform: Settings, submitted: Any, published: Any) -> None:
+    docs, _ = submitted
+    expected = reference.investment_by_prefecture_year(docs)
+    rows = serving_rows(platform, "select pref_code, fiscal_year, investment_planned_jpy, "
+                                  "investment_committed_jpy, investment_executed_jpy "
+                                  "from marts.mart_prefecture_summary")
+    years = {fy for (_p, fy, _s) in expected}
+    assert len(rows) == 47 * len(years)  # every prefecture, every reported fiscal year
+    actual = {(pref, fy, stage): yen for pref, fy, *amounts in rows
+              for stage, yen in zip(STAGES, amounts, strict=True) if yen}
+    assert actual == expected
+    total = sum(r["amount_jpy"] for rep in reference.latest_reports(docs).values() for r in rep["funding"])
+    assert sum(sum(r[2:]) for r in rows) == total  # reconciles to the yen
+
+
+def test_dashboard_chart_data_shows_the_same_numbers(submitted: Any, dashboard: superset_runtime.ApiClient) -> None:
+    docs, _ = submitted
+    expected = reference.investment_by_prefecture_year(docs)
+    client = dashboard
+    table, country_map = "6b6f7569-6b69-4000-8000-000000000022", "6b6f7569-6b69-4000-8000-000000000021"
+    for fy in sorted({fy for (_p, fy, _s) in expected}):
+        rows = client.chart_data(table, filters={"fiscal_year": fy})
+        assert len(rows) == 47
+        for stage in STAGES:
+            shown = {r["pref_code"]: r[f"investment_{stage}_jpy"] for r in rows if r[f"investment_{stage}_jpy"]}
+            assert shown == {p: yen for (p, y, s), yen in expected.items() if y == fy and s == stage}
+        shown_map = {r["country_id"]: r["metric"] for r in client.chart_data(country_map, filters={"fiscal_year": fy})
+                     if r["metric"]}
+        assert shown_map == {f"JP-{p}": yen for (p, y, s), yen in expected.items() if y == fy and s == "executed"}
+
+
+def test_dashboard_page_opens(dashboard: superset_runtime.ApiClient) -> None:
+    response = dashboard.session.get(f"{superset_runtime.base_url()}/superset/dashboard/kouiki-overview/", timeout=60)
+    assert response.status_code == 200
+    assert "全国概況" in response.text or "kouiki-overview" in response.text
