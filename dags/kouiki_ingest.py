@@ -7,8 +7,8 @@ Asset is updated, which schedules **kouiki_transform**. Runs every five minutes 
 """
 
 import pendulum
-from airflow.sdk.exceptions import AirflowSkipException
 from airflow.sdk import dag, task
+from airflow.sdk.exceptions import AirflowSkipException
 
 from kouiki.assets import RAW_LAKE
 
