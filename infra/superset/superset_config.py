@@ -33,11 +33,16 @@ FEATURE_FLAGS = {
 # the dataset's changed_on, which the runtime bumps after a new serving file is published.
 DATA_CACHE_CONFIG = {
     "CACHE_TYPE": "FileSystemCache",
-    "CACHE_DIR": os.path.join(_HOME, "cache"),
+    "CACHE_DIR": os.path.join(_HOME, "cache", "data"),
     "CACHE_DEFAULT_TIMEOUT": int(timedelta(hours=24).total_seconds()),
     "CACHE_KEY_PREFIX": "kouiki_data_",
 }
-CACHE_CONFIG = dict(DATA_CACHE_CONFIG, CACHE_KEY_PREFIX="kouiki_meta_")
+# Metadata cache in its own directory: FileSystemCache's threshold and clear() act on a whole directory.
+CACHE_CONFIG = dict(
+    DATA_CACHE_CONFIG,
+    CACHE_DIR=os.path.join(_HOME, "cache", "meta"),
+    CACHE_KEY_PREFIX="kouiki_meta_",
+)
 # Without Redis, the cache-key registry has to live in the metadata DB.
 STORE_CACHE_KEYS_IN_METADATA_DB = True
 # Single-host deployment: in-process rate-limit counters are enough and need no extra service.

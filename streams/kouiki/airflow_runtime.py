@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from kouiki import procs
+from kouiki import procs, secrets_store
 from kouiki.config import REPO_ROOT, Settings, venv_bin
 
 COMPONENTS = {
@@ -26,7 +25,7 @@ COMPONENTS = {
     "airflow-dag-processor": ["dag-processor"],
 }
 DAG_IDS = ("kouiki_ingest", "kouiki_transform", "kouiki_publish")
-ADMIN_USER = "admin"
+ADMIN_USER = secrets_store.ADMIN_USERNAME
 
 
 def home(settings: Settings) -> Path:
@@ -46,19 +45,8 @@ def database_url() -> str:
                           "postgresql+psycopg2://postgres@127.0.0.1:5432/kouiki_airflow")
 
 
-def _secret(settings: Settings, name: str, nbytes: int) -> str:
-    """A secret generated once per data directory and kept 0600 beside Airflow's home."""
-    path = home(settings) / "secrets" / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(nbytes))
-    return path.read_text().strip()
-
-
 def admin_password(settings: Settings) -> str:
-    return os.environ.get("KOUIKI_ADMIN_PASSWORD") or _secret(settings, "admin_password", 18)
+    return secrets_store.admin_password(settings)
 
 
 def environment(settings: Settings) -> dict[str, str]:
@@ -84,8 +72,8 @@ def environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__API__PORT": str(port()),
         "AIRFLOW__API__BASE_URL": url,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
-        "AIRFLOW__API_AUTH__JWT_SECRET": _secret(settings, "jwt_secret", 64),
-        "AIRFLOW__API__SECRET_KEY": _secret(settings, "api_secret_key", 32),
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets_store.stored_secret(settings, "airflow_jwt_secret", nbytes=64),
+        "AIRFLOW__API__SECRET_KEY": secrets_store.stored_secret(settings, "airflow_api_secret_key"),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home(settings) / "logs"),

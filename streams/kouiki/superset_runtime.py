@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -21,13 +20,14 @@ from typing import Any, cast
 import requests
 import yaml
 
-from kouiki import procs
+from kouiki import procs, secrets_store
 from kouiki.config import REPO_ROOT, Settings, venv_bin
 
 SERVICE = "superset"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8088
-ADMIN_USERNAME = "admin"
+ADMIN_USERNAME = secrets_store.ADMIN_USERNAME
+DASHBOARD_SLUG = "kouiki-overview"
 ASSETS_DIR = REPO_ROOT / "superset_assets"
 CONFIG_PATH = REPO_ROOT / "infra" / "superset" / "superset_config.py"
 SERVING_PLACEHOLDER = "{{SERVING_DUCKDB}}"
@@ -35,7 +35,7 @@ START_TIMEOUT_S = 120.0
 CLI_TIMEOUT_S = 600.0
 LOG_TAIL_LINES = 40
 # import-directory exits 0 even when the import failed, so its output has to be read.
-IMPORT_FAILURE = re.compile(r"An error occurred|\bError\b|Traceback")
+IMPORT_FAILURE = re.compile(r"An error occurred|\bError\b|:ERROR:|Traceback")
 
 
 class SupersetError(procs.ServiceError):
@@ -58,28 +58,18 @@ def base_url() -> str:
     return f"http://{HOST}:{port()}"
 
 
-def _stored_secret(path: Path, env_name: str) -> str:
-    """The value of ``env_name`` if set, else a random value generated once and kept (0600) in ``path``."""
-    from_env = os.environ.get(env_name)
-    if from_env:
-        return from_env
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(value + "\n")
-    return value
-
-
 def secret_key(settings: Settings) -> str:
-    return _stored_secret(superset_home(settings) / "secret_key", "SUPERSET_SECRET_KEY")
+    return secrets_store.stored_secret(settings, "superset_secret_key", "SUPERSET_SECRET_KEY", nbytes=42)
 
 
 def credentials(settings: Settings) -> tuple[str, str]:
     """Admin login; the password is never a default one."""
-    return ADMIN_USERNAME, _stored_secret(superset_home(settings) / "admin_password", "KOUIKI_ADMIN_PASSWORD")
+    return ADMIN_USERNAME, secrets_store.admin_password(settings)
+
+
+def data_cache_dir(settings: Settings) -> Path:
+    """Chart result cache; must match DATA_CACHE_CONFIG in infra/superset/superset_config.py."""
+    return superset_home(settings) / "cache" / "data"
 
 
 def superset_env(settings: Settings) -> dict[str, str]:
@@ -105,6 +95,7 @@ def run_cli(settings: Settings, args: list[str], extra_env: Mapping[str, str] | 
     """Run one ``superset`` CLI command; append its output to run/logs/superset-cli.log and return it."""
     home = superset_home(settings)
     home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o700)  # metadata DB holds password hashes and the cache holds query results
     env = superset_env(settings)
     env.update(extra_env or {})
     proc = subprocess.run([str(venv_bin(".venv-superset", "superset")), *args], env=env, cwd=home,
@@ -200,8 +191,11 @@ def wait_until_healthy(settings: Settings, url: str, pid: int, timeout: float) -
 def start(settings: Settings, timeout: float = START_TIMEOUT_S) -> str:
     """Start gunicorn serving Superset on 127.0.0.1 (if not already running); return its URL."""
     url = base_url()
-    if not is_running(settings) and procs.port_in_use(HOST, port()):
-        raise SupersetError(f"port {port()} is already taken by another process (set KOUIKI_SUPERSET_PORT)")
+    if not is_running(settings):
+        if procs.port_in_use(HOST, port()):
+            raise SupersetError(f"port {port()} is taken by another process (set KOUIKI_SUPERSET_PORT)")
+        # results cached before a restart may come from a serving file replaced while Superset was down
+        shutil.rmtree(data_cache_dir(settings), ignore_errors=True)
     argv = [str(venv_bin(".venv-superset", "gunicorn")), "-w", "2", "-k", "gthread", "--threads", "4",
             "--timeout", "120", "-b", f"{HOST}:{port()}", "superset.app:create_app()"]
     pid = procs.start(settings.run_dir, SERVICE, argv, superset_env(settings), cwd=superset_home(settings))
@@ -369,3 +363,14 @@ def admin_client(settings: Settings, legacy: bool = False) -> ApiClient:
     if legacy:
         client.form_login(username, password)
     return client
+
+
+def refresh_datasets(settings: Settings) -> list[int]:
+    """After a publish, make the running Superset drop cached results of the old serving file."""
+    if not is_running(settings):
+        return []  # start() drops the on-disk result cache anyway
+    return admin_client(settings).refresh_datasets()
+
+
+def dashboard_url(settings: Settings) -> str:
+    return f"{base_url()}/superset/dashboard/{DASHBOARD_SLUG}/"
