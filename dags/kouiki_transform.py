@@ -1,16 +1,18 @@
 """
 ### kouiki_transform
 
-Runs `dbt build` (dbt-duckdb) over the whole raw lake into `warehouse.duckdb` whenever
-**kouiki_ingest** lands new events. The build is state based (it re-reads the lake), so events that
-arrive during a run are picked up by the next one. dbt is the only writer of the warehouse file:
-one run at a time, in the one-slot `kouiki_duckdb` pool shared with publishing.
+Whenever **kouiki_ingest** lands new events: `dbt source freshness` on the lake sources (fails only
+past their `error_after`), then `dbt build` (dbt-duckdb) over the whole raw lake into
+`warehouse.duckdb`. The build is state based (it re-reads the lake), so events that arrive during a run
+are picked up by the next one. dbt is the only writer of the warehouse file: one run at a time
+(`max_active_runs=1`), and both tasks in the one-slot `kouiki_duckdb` pool shared with publishing.
 """
 
 import pendulum
 from airflow.sdk import dag, task
 
 from kouiki.assets import DUCKDB_POOL, RAW_LAKE, WAREHOUSE_MARTS
+from kouiki.quality import on_failure
 
 
 @dag(
@@ -20,10 +22,18 @@ from kouiki.assets import DUCKDB_POOL, RAW_LAKE, WAREHOUSE_MARTS
     max_active_runs=1,
     is_paused_upon_creation=False,
     tags=["kouiki", "transform", "dbt"],
-    default_args={"owner": "kouiki", "retries": 2, "retry_delay": pendulum.duration(seconds=30)},
+    default_args={"owner": "kouiki", "retries": 2, "retry_delay": pendulum.duration(seconds=30),
+                  "on_failure_callback": on_failure},
     doc_md=__doc__,
 )
 def kouiki_transform() -> None:
+    @task(pool=DUCKDB_POOL)
+    def dbt_source_freshness() -> str:
+        from kouiki import freshness
+        from kouiki.config import Settings
+
+        return freshness.summary(freshness.source_freshness(Settings.from_env()))
+
     @task(outlets=[WAREHOUSE_MARTS], pool=DUCKDB_POOL)
     def dbt_build() -> str:
         from kouiki import warehouse
@@ -31,7 +41,7 @@ def kouiki_transform() -> None:
 
         return warehouse.build(Settings.from_env()).summary
 
-    dbt_build()
+    dbt_source_freshness() >> dbt_build()
 
 
 kouiki_transform()

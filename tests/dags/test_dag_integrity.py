@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-EXPECTED = {"kouiki_ingest", "kouiki_transform", "kouiki_publish"}
+EXPECTED = {"kouiki_ingest", "kouiki_transform", "kouiki_publish", "kouiki_quality"}
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +18,7 @@ def dagbag(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow-home")))
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ.pop("KOUIKI_INGEST_SCHEDULE", None)  # the committed default is under test
     from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk import BaseHook, Variable
 
@@ -53,6 +54,31 @@ def test_policy(dagbag: Any, dag_id: str) -> None:
     for task in dag.tasks:
         assert task.owner == "kouiki"
         assert task.retries >= 2
+        assert task.on_failure_callback, f"{dag_id}.{task.task_id} does not alert on failure"
+
+
+def test_no_cycles(dagbag: Any) -> None:
+    from graphlib import CycleError, TopologicalSorter
+
+    for dag_id, dag in dagbag.dags.items():
+        graph = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
+        try:
+            list(TopologicalSorter(graph).static_order())
+        except CycleError as exc:  # DagBag rejects most cycles; this names the DAG if one slips through
+            raise AssertionError(f"{dag_id} has a cycle: {exc}") from exc
+
+
+def test_dag_files_import_nothing_heavy_at_parse_time() -> None:
+    """The dag-processor re-imports every file: warehouse, lander and DuckDB stay inside the tasks."""
+    import subprocess
+    import sys
+
+    heavy = ["duckdb", "pyarrow", "kafka", "kouiki.lander", "kouiki.warehouse", "kouiki.superset_runtime"]
+    code = ("import runpy, sys\n"
+            f"for f in {sorted(str(p) for p in DAGS.glob('*.py'))!r}: runpy.run_path(f)\n"
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
 
 
 def test_assets_chain_the_three_stages(dagbag: Any) -> None:
@@ -61,8 +87,29 @@ def test_assets_chain_the_three_stages(dagbag: Any) -> None:
     ingest, transform, publish = (dagbag.dags[d] for d in ("kouiki_ingest", "kouiki_transform", "kouiki_publish"))
     assert [o.uri for o in ingest.get_task("land_topics").outlets] == [RAW_LAKE.uri]
     assert [o.uri for o in transform.get_task("dbt_build").outlets] == [WAREHOUSE_MARTS.uri]
+    assert transform.get_task("dbt_build").upstream_task_ids == {"dbt_source_freshness"}
+    assert transform.get_task("dbt_source_freshness").pool == DUCKDB_POOL
+    assert publish.get_task("refresh_superset_cache").upstream_task_ids == {"publish_serving_file"}
     assert [o.uri for o in publish.get_task("publish_serving_file").outlets] == [SERVING_MARTS.uri]
     assert transform.get_task("dbt_build").pool == publish.get_task("publish_serving_file").pool == DUCKDB_POOL
-    assert ingest.timetable.expression == "*/5 * * * *"
+    assert ingest.timetable.expression == "*/2 * * * *"
     assert "kouiki://lake/raw" in str(transform.timetable.asset_condition)
     assert "kouiki://warehouse/marts" in str(publish.timetable.asset_condition)
+
+
+def test_quality_runs_daily_and_writes_no_asset(dagbag: Any) -> None:
+    quality = dagbag.dags["kouiki_quality"]
+    assert quality.timetable.expression == "0 7 * * *"
+    assert all(not t.outlets for t in quality.tasks)  # read-only: it triggers nothing
+
+
+def test_ingest_schedule_comes_from_the_environment(tmp_path: Path) -> None:
+    """Read when the file is parsed (env only; Variables at parse time are not allowed)."""
+    import os
+    import subprocess
+    import sys
+
+    code = f"import runpy; ns = runpy.run_path({str(DAGS / 'kouiki_ingest.py')!r}); print(ns['SCHEDULE'])"
+    env = {**os.environ, "KOUIKI_INGEST_SCHEDULE": "* * * * *", "AIRFLOW_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.strip().splitlines()[-1] == "* * * * *"

@@ -1,0 +1,73 @@
+"""``dbt source freshness`` over the raw lake, run before every ``dbt build``.
+
+The lake sources declare ``loaded_at_field: _ingested_at`` with ``warn_after`` / ``error_after``
+(dbt_project/models/staging/kafka_lake/_kafka_lake__sources.yml). dbt exits non-zero only when a
+source is past ``error_after`` or the check itself fails; a warning is reported and the build goes on.
+
+The command runs the project's on-run-start hook, which (re)creates the lake views inside
+warehouse.duckdb, so it is a warehouse writer like ``dbt build`` and shares its serialisation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from kouiki.config import Settings
+from kouiki.warehouse import dbt
+
+# dbt reports a source with no rows at all as loaded at 0001-01-01.
+EMPTY_SOURCE_AGE_S = 10 * 365 * 24 * 3600.0
+
+
+class FreshnessError(RuntimeError):
+    """A lake source is past its error_after threshold, or dbt could not check it."""
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    source: str  # e.g. "kafka_lake.reports_v1"
+    status: str  # pass | warn | error | runtime error
+    age_seconds: float | None  # None when nothing has landed yet
+
+    def describe(self) -> str:
+        if self.age_seconds is None:
+            return f"{self.source}: {self.status} (nothing landed yet)"
+        return f"{self.source}: {self.status} (newest row {self.age_seconds / 3600:.1f} h old)"
+
+
+def sources_json(settings: Settings) -> Path:
+    """Where dbt writes the freshness results (DBT_TARGET_PATH set by kouiki.warehouse.dbt_env)."""
+    return settings.data_dir / "dbt" / "target" / "sources.json"
+
+
+def parse_results(document: dict[str, object]) -> list[SourceFreshness]:
+    """The per-source outcome from dbt's sources.json artifact. Pure: no I/O."""
+    results = document.get("results")
+    if not isinstance(results, list):
+        return []
+    parsed = []
+    for result in results:
+        unique_id = str(result.get("unique_id", ""))
+        age = result.get("max_loaded_at_time_ago_in_s")
+        age_s = float(age) if isinstance(age, int | float) and age < EMPTY_SOURCE_AGE_S else None
+        parsed.append(SourceFreshness(".".join(unique_id.split(".")[-2:]), str(result.get("status")), age_s))
+    return parsed
+
+
+def source_freshness(settings: Settings) -> list[SourceFreshness]:
+    """Run ``dbt source freshness``; raise FreshnessError when dbt says a source is too old."""
+    artifact = sources_json(settings)
+    artifact.unlink(missing_ok=True)  # never judge by a previous run's results
+    proc = dbt(settings, "source", "freshness")
+    results = parse_results(json.loads(artifact.read_text())) if artifact.exists() else []
+    if proc.returncode != 0:
+        stale = "; ".join(r.describe() for r in results if r.status != "pass") or "see the dbt output"
+        raise FreshnessError(f"dbt source freshness failed (exit {proc.returncode}): {stale}\n"
+                             + "\n".join((proc.stdout + proc.stderr).splitlines()[-40:]))
+    return results
+
+
+def summary(results: list[SourceFreshness]) -> str:
+    return "; ".join(r.describe() for r in results) or "no lake sources"
