@@ -24,7 +24,8 @@ def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
-    outcome = submit.submit(args.paths, settings, dry_run=args.dry_run, all_or_nothing=args.all_or_nothing)
+    outcome = submit.submit(args.paths, settings, dry_run=args.dry_run, all_or_nothing=args.all_or_nothing,
+                            submitted_by=args.submitted_by, progress=submit.print_progress)
     for problem in outcome.problems:
         print(f"error: {problem}", file=sys.stderr)
     for receipt in outcome.receipts:
@@ -100,10 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["start", "stop", "status"])
     p.set_defaults(func=_cmd_broker)
 
-    p = sub.add_parser("submit", help="validate report files (JSON / JSONL) and send them")
+    p = sub.add_parser("submit", help="validate report files (JSON, JSONL, CSV) and send them")
     p.add_argument("paths", nargs="+", type=Path, help="files or folders")
     p.add_argument("--dry-run", action="store_true", help="validate only, send nothing")
     p.add_argument("--all-or-nothing", action="store_true", help="send nothing if any document is invalid")
+    p.add_argument("--submitted-by", default=None, help="for CSV sheets: who submits (default: user@host)")
     p.set_defaults(func=_cmd_submit)
 
     p = sub.add_parser("ingest", help="land what is on the topics now into the raw lake")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -37,6 +39,8 @@ SCHEMA = pa.schema([
 
 @dataclass(frozen=True)
 class Row:
+    """One lake row, for writers that do not read from Kafka (benchmarks, tests)."""
+
     topic: str
     epoch: str
     partition: int
@@ -71,25 +75,60 @@ def next_offset(folder: Path) -> int:
     return ranges[-1][1] + 1 if ranges else 0
 
 
-def write_batch(folder: Path, rows: list[Row]) -> Path:
-    """Write one batch atomically as ``<first>-<last>.parquet``; rows must be contiguous offsets."""
-    first, last = rows[0].offset, rows[-1].offset
+def write_columns(folder: Path, topic: str, epoch: str, partition: int, columns: dict[str, list[Any]],
+                  ingested_at: datetime) -> Path:
+    """Write one batch atomically as ``<first>-<last>.parquet``. ``columns`` holds the per-record
+    columns (``_offset``, ``_kafka_ts`` in ms, ``_key`` bytes, ``_value``, ``_status``,
+    ``_error_class``, ``_error_message``) for contiguous offsets of one partition."""
+    offsets = columns["_offset"]
+    first, last = offsets[0], offsets[-1]
+    n = len(offsets)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{first:012d}-{last:012d}.parquet"
     tmp = folder / f".{final.name}.tmp"
-    columns = {
-        "_topic": [r.topic for r in rows], "_epoch": [r.epoch for r in rows],
-        "_partition": [r.partition for r in rows], "_offset": [r.offset for r in rows],
-        "_kafka_ts": [r.kafka_ts for r in rows], "_key": [r.key for r in rows],
-        "_value": [r.value for r in rows], "_ingested_at": [r.ingested_at for r in rows],
-        "_status": [r.status for r in rows], "_error_class": [r.error_class for r in rows],
-        "_error_message": [r.error_message for r in rows],
+    arrays = {
+        "_topic": pa.array([topic] * n, pa.string()).dictionary_encode(),
+        "_epoch": pa.array([epoch] * n, pa.string()),
+        "_partition": pa.array([partition] * n, pa.int32()),
+        "_offset": pa.array(offsets, pa.int64()),
+        "_kafka_ts": pa.array(columns["_kafka_ts"], pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
+        "_key": pa.array(columns["_key"], pa.binary()).cast(pa.string()),
+        "_value": pa.array(columns["_value"], pa.binary()),
+        "_ingested_at": pa.array([ingested_at] * n, pa.timestamp("us", tz="UTC")),
+        "_status": pa.array(columns["_status"], pa.string()),
+        "_error_class": pa.array(columns["_error_class"], pa.string()),
+        "_error_message": pa.array(columns["_error_message"], pa.string()),
     }
-    pq.write_table(pa.table(columns, schema=SCHEMA), tmp, compression="zstd")
+    arrays["_topic"] = arrays["_topic"].cast(pa.string())
+    pq.write_table(pa.table(arrays, schema=SCHEMA), tmp, compression="zstd")
+    _pause_for_fault_tests()
     _fsync(tmp)
     os.replace(tmp, final)
     _fsync(folder)
     return final
+
+
+def write_batch(folder: Path, rows: list[Row]) -> Path:
+    """``write_columns`` for a list of rows of one partition."""
+    first = rows[0]
+    columns: dict[str, list[Any]] = {
+        "_offset": [r.offset for r in rows],
+        "_kafka_ts": [int(r.kafka_ts.timestamp() * 1000) for r in rows],
+        "_key": [r.key.encode() if r.key is not None else None for r in rows],
+        "_value": [r.value for r in rows],
+        "_status": [r.status for r in rows],
+        "_error_class": [r.error_class for r in rows],
+        "_error_message": [r.error_message for r in rows],
+    }
+    return write_columns(folder, first.topic, first.epoch, first.partition, columns, first.ingested_at)
+
+
+def _pause_for_fault_tests() -> None:
+    """Widen the window between writing a batch and renaming it into place, so fault-injection tests
+    can SIGKILL the lander inside it. Unset in normal operation."""
+    pause_ms = os.environ.get("KOUIKI_FAULT_PAUSE_BEFORE_RENAME_MS")
+    if pause_ms:
+        time.sleep(int(pause_ms) / 1000)
 
 
 def _fsync(path: Path) -> None:

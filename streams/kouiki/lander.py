@@ -6,11 +6,15 @@ checks each message, and writes contiguous batches as offset-named Parquet files
 fails the checks is produced unchanged to the dead-letter topic with Kafka Connect style error
 headers *before* its batch file is renamed into place, and it is kept in the batch file with
 ``_status = 'dead_letter'``, so consumed = landed + dead-lettered holds per partition.
+
+The registry topic is landed first, so reports are checked against the consortia and projects
+registered before them (in the lake or earlier in the same run).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,10 +24,10 @@ from typing import Any
 from kafka import TopicPartition
 from kafka.errors import OffsetOutOfRangeError
 
-from kouiki import kafka_io, lake
-from kouiki.config import DEADLETTER_TOPIC, INGEST_TOPICS, Settings
-from kouiki.contract.reader import loads
-from kouiki.contract.validate import kind_of, topic_for, validate
+from kouiki import kafka_io, lake, registry_view
+from kouiki.config import DEADLETTER_TOPIC, INGEST_TOPICS, REGISTRY_TOPIC, Settings
+from kouiki.contract.rules import Registry
+from kouiki.contract.validate import check_bytes, topic_for
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +52,13 @@ class LandingReport:
 
     counts: dict[tuple[str, str, int], dict[str, int]] = field(default_factory=dict)
 
-    def add(self, topic: str, epoch: str, partition: int, rows: list[lake.Row]) -> None:
+    def add(self, topic: str, epoch: str, partition: int, statuses: list[str]) -> None:
         entry = self.counts.setdefault((topic, epoch, partition),
                                        {"consumed": 0, "landed": 0, "dead_lettered": 0, "files": 0})
-        entry["consumed"] += len(rows)
-        entry["landed"] += sum(r.status == LANDED for r in rows)
-        entry["dead_lettered"] += sum(r.status == DEAD_LETTER for r in rows)
+        entry["consumed"] += len(statuses)
+        dead = statuses.count(DEAD_LETTER)
+        entry["landed"] += len(statuses) - dead
+        entry["dead_lettered"] += dead
         entry["files"] += 1
 
     @property
@@ -61,23 +66,19 @@ class LandingReport:
         return sum(c["consumed"] for c in self.counts.values())
 
 
-def classify(topic: str, value: bytes | None, max_bytes: int) -> Verdict:
-    """Decide whether one message may be landed. Pure: no I/O."""
+def classify(topic: str, value: bytes | None, max_bytes: int, registry: Registry | None = None) -> Verdict:
+    """Decide whether one message may be landed; a valid registration is added to ``registry``."""
     if value is None:
         return Verdict(DEAD_LETTER, "EmptyMessage", "message has no value")
     if len(value) > max_bytes:
         return Verdict(DEAD_LETTER, "MessageTooLarge", f"{len(value):,} bytes exceeds the {max_bytes:,} limit")
-    try:
-        doc = loads(value.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        return Verdict(DEAD_LETTER, "NotUtf8", str(exc))
-    except (ValueError, RecursionError) as exc:
-        return Verdict(DEAD_LETTER, "InvalidJson", str(exc)[:500])
-    if topic_for(kind_of(doc)) != topic:
-        return Verdict(DEAD_LETTER, "WrongTopic", f"a {kind_of(doc)} document does not belong on {topic}")
-    violations = validate(doc)
-    if violations:
-        return Verdict(DEAD_LETTER, "SchemaViolation", "; ".join(map(str, violations))[:2000])
+    checked = check_bytes(value, registry)
+    if topic_for(checked.kind) != topic:
+        return Verdict(DEAD_LETTER, "WrongTopic", f"a {checked.kind} document does not belong on {topic}")
+    if checked.violations:
+        return Verdict(DEAD_LETTER, checked.error_class, "; ".join(map(str, checked.violations))[:2000])
+    if registry is not None and topic == REGISTRY_TOPIC and checked.doc is not None:
+        registry.add(checked.doc)
     return Verdict(LANDED)
 
 
@@ -93,11 +94,12 @@ def _dead_letter_headers(rec: Any, verdict: Verdict) -> list[tuple[str, bytes]]:
 
 
 class Lander:
-    def __init__(self, settings: Settings, batch_size: int = 5000) -> None:
+    def __init__(self, settings: Settings, batch_size: int | None = None) -> None:
         self.settings = settings
-        self.batch_size = batch_size
+        self.batch_size = batch_size or int(os.environ.get("KOUIKI_LANDER_BATCH", "5000"))
         self.consumer = kafka_io.consumer(settings)
         self.dlq = kafka_io.producer(settings)
+        self.registry = registry_view.from_lake(settings)
 
     def close(self) -> None:
         self.consumer.close()
@@ -107,13 +109,17 @@ class Lander:
         topic_id = self.consumer._client.cluster.topic_id(topic)
         return topic_id.hex if topic_id is not None else "0"
 
-    def land(self, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 60.0) -> LandingReport:
+    def land(self, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 600.0) -> LandingReport:
         """Land everything up to the current high watermark of every partition of ``topics``."""
         report = LandingReport()
-        partitions = self._assign(list(topics))
-        epochs = {tp.topic: self.epoch_of(tp.topic) for tp in partitions}
+        for topic in sorted(topics, key=lambda t: t != REGISTRY_TOPIC):  # registrations first
+            self._land_topic(topic, report, time.monotonic() + timeout)
+        return report
+
+    def _land_topic(self, topic: str, report: LandingReport, deadline: float) -> None:
+        partitions = self._assign(topic)
+        epoch = self.epoch_of(topic)
         pending = set(partitions)
-        deadline = time.monotonic() + timeout
         while pending:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"landing did not reach the high watermark of {sorted(map(str, pending))}")
@@ -123,19 +129,16 @@ class Lander:
                 raise LogResetError(f"{exc}: the broker log is shorter than the lake for the same topic id; "
                                     "inspect the lake before landing again") from exc
             for tp, records in fetched.items():
-                rows = self._check_and_dead_letter(records, epochs[tp.topic])
-                folder = lake.partition_dir(self.settings.raw_dir, tp.topic, epochs[tp.topic], tp.partition)
-                lake.write_batch(folder, rows)
-                report.add(tp.topic, epochs[tp.topic], tp.partition, rows)
+                statuses = self._write(records, epoch)
+                report.add(tp.topic, epoch, tp.partition, statuses)
             pending = {tp for tp in pending if not self._caught_up(tp)}
-        return report
 
-    def _assign(self, topics: list[str]) -> list[TopicPartition]:
+    def _assign(self, topic: str) -> list[TopicPartition]:
         self.consumer.topics()  # refresh metadata so partitions and topic ids are known
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(self.consumer.partitions_for_topic(t) or [])]
+        partitions = [TopicPartition(topic, p) for p in sorted(self.consumer.partitions_for_topic(topic) or [])]
         self.consumer.assign(partitions)
         for tp in partitions:
-            folder = lake.partition_dir(self.settings.raw_dir, tp.topic, self.epoch_of(tp.topic), tp.partition)
+            folder = lake.partition_dir(self.settings.raw_dir, topic, self.epoch_of(topic), tp.partition)
             lake.remove_partial_files(folder)
             self.consumer.seek(tp, lake.next_offset(folder))
         return partitions
@@ -144,25 +147,32 @@ class Lander:
         highwater = self.consumer.highwater(tp)
         return highwater is not None and self.consumer.position(tp) >= highwater
 
-    def _check_and_dead_letter(self, records: list[Any], epoch: str) -> list[lake.Row]:
-        now = datetime.now(UTC)
-        rows, futures = [], []
+    def _write(self, records: list[Any], epoch: str) -> list[str]:
+        """Check one fetched batch, dead-letter what fails (acknowledged first), then land the batch."""
+        first = records[0]
+        columns: dict[str, list[Any]] = {name: [] for name in lake.SCHEMA.names}
+        futures = []
+        registry = self.registry
+        max_bytes = self.settings.max_message_bytes
         for rec in records:
-            verdict = classify(rec.topic, rec.value, self.settings.max_message_bytes)
+            verdict = classify(rec.topic, rec.value, max_bytes, registry)
             if verdict.status == DEAD_LETTER:
                 log.warning("dead-lettering %s[%d] offset=%d: %s", rec.topic, rec.partition, rec.offset,
                             verdict.error_message)
                 futures.append(self.dlq.send(DEADLETTER_TOPIC, key=rec.key, value=rec.value,
                                              headers=_dead_letter_headers(rec, verdict)))
-            rows.append(lake.Row(
-                topic=rec.topic, epoch=epoch, partition=rec.partition, offset=rec.offset,
-                kafka_ts=datetime.fromtimestamp(rec.timestamp / 1000, UTC),
-                key=rec.key.decode("utf-8", "replace") if rec.key is not None else None,
-                value=rec.value or b"", ingested_at=now, status=verdict.status,
-                error_class=verdict.error_class, error_message=verdict.error_message))
+            columns["_offset"].append(rec.offset)
+            columns["_kafka_ts"].append(rec.timestamp)
+            columns["_key"].append(rec.key)
+            columns["_value"].append(rec.value or b"")
+            columns["_status"].append(verdict.status)
+            columns["_error_class"].append(verdict.error_class)
+            columns["_error_message"].append(verdict.error_message)
         for future in futures:
             future.get(timeout=30)  # dead letters are acknowledged before the batch counts as landed
-        return rows
+        folder = lake.partition_dir(self.settings.raw_dir, first.topic, epoch, first.partition)
+        lake.write_columns(folder, first.topic, epoch, first.partition, columns, datetime.now(UTC))
+        return columns["_status"]
 
 
 def land(settings: Settings, topics: Iterable[str] = INGEST_TOPICS) -> LandingReport:

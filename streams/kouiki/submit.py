@@ -1,23 +1,33 @@
 """``kouiki submit``: validate report files and produce the valid documents to Kafka.
 
-Every problem in every file is reported at once, each located by file, record, line and JSON path.
-An invalid document is never sent; with ``all_or_nothing`` nothing at all is sent if any document
-is invalid. Each sent document gets a receipt (event_id, topic, partition, offset) once the broker
-has acknowledged it with acks=all.
+Every problem in every file is reported at once, each located by file, record, line and JSON path,
+in English and Japanese. An invalid document is never sent; with ``all_or_nothing`` nothing at all
+is sent if any document is invalid. Registrations are checked first and count as registered for the
+reports in the same submission; reports are also checked against the registrations already on the
+registry topic and in the local lake. Each sent document gets a receipt (event_id, topic, partition,
+offset) once the broker has acknowledged it with acks=all.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+import getpass
+import socket
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from kouiki import kafka_io
+from kafka.errors import KafkaError
+
+from kouiki import kafka_io, registry_view
 from kouiki.config import Settings
-from kouiki.contract import reader
-from kouiki.contract.validate import Violation, key_for, kind_of, topic_for, validate
+from kouiki.contract import csv_template, reader
+from kouiki.contract.fast import Document
+from kouiki.contract.messages import Violation
+from kouiki.contract.rules import Registry
+from kouiki.contract.validate import check_bytes, key_for, topic_for
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -42,9 +52,9 @@ class Receipt:
 @dataclass(frozen=True)
 class Prepared:
     record: reader.Record
+    doc: Document
     topic: str
     key: bytes
-    value: bytes
 
 
 @dataclass
@@ -53,64 +63,101 @@ class Outcome:
     problems: list[Problem] = field(default_factory=list)
     receipts: list[Receipt] = field(default_factory=list)
     prepared: list[Prepared] = field(default_factory=list)
+    registry_source: str = ""
 
 
-def encode(doc: dict[str, Any]) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def default_submitter() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-def check(paths: Iterable[Path], settings: Settings) -> Outcome:
-    """Read and validate every document; collect what may be sent and every problem found."""
-    outcome = Outcome()
+def read_all(paths: Iterable[Path], submitted_by: str) -> tuple[list[reader.Record], list[Problem]]:
+    records: list[reader.Record] = []
+    problems: list[Problem] = []
     for path in reader.expand(paths):
-        if not path.exists():
-            outcome.problems.append(Problem(str(path), Violation("$", "no such file")))
-            continue
-        for record in reader.read_records(path):
-            outcome.checked += 1
-            _check_record(record, settings, outcome)
+        if not path.is_file():
+            problems.append(Problem(str(path), Violation("$", "no such file", "ファイルがありません")))
+        elif path.suffix in reader.CSV_SUFFIXES:
+            records.extend(csv_template.read_csv(path, submitted_by))
+        else:
+            records.extend(reader.read_records(path))
+    return records, problems
+
+
+def known_registry(settings: Settings) -> tuple[Registry, str]:
+    """Registrations in the local lake and on the registry topic (when the broker answers)."""
+    registry = registry_view.from_lake(settings)
+    try:
+        registry_view.from_topic(settings, registry, timeout=15)
+        return registry, "lake and broker"
+    except KafkaError:
+        return registry, "lake only (broker not reachable)"
+
+
+def check(paths: Iterable[Path], settings: Settings, registry: Registry | None = None,
+          submitted_by: str | None = None) -> Outcome:
+    """Read and validate every document; collect what may be sent and every problem found."""
+    records, problems = read_all(paths, submitted_by or default_submitter())
+    outcome = Outcome(problems=problems)
+    if registry is None:
+        registry, outcome.registry_source = known_registry(settings)
+    # registrations first, so reports in the same submission may refer to them
+    ordered = sorted(records, key=lambda r: r.raw is None or b'"entity"' not in r.raw)
+    for record in ordered:
+        outcome.checked += 1
+        _check_record(record, settings, registry, outcome)
+    outcome.prepared.sort(key=lambda p: (str(p.record.file), p.record.index))
+    outcome.problems.sort(key=lambda p: p.where)
     return outcome
 
 
-def _check_record(record: reader.Record, settings: Settings, outcome: Outcome) -> None:
-    if record.error is not None:
-        outcome.problems.append(Problem(record.where, Violation("$", record.error)))
+def _check_record(record: reader.Record, settings: Settings, registry: Registry, outcome: Outcome) -> None:
+    if record.raw is None:
+        outcome.problems.append(Problem(record.where, Violation("$", record.error or "", record.error_ja or "")))
         return
-    violations = validate(record.doc)
-    if not violations:
-        value = encode(record.doc)
-        if len(value) > settings.max_message_bytes:
-            violations = [Violation("$", f"document is {len(value):,} bytes; the limit is "
-                                         f"{settings.max_message_bytes:,} bytes")]
-        else:
-            kind = kind_of(record.doc)
-            outcome.prepared.append(Prepared(record, topic_for(kind), key_for(record.doc).encode(), value))
-    outcome.problems.extend(Problem(record.where, v) for v in violations)
+    if len(record.raw) > settings.max_message_bytes:
+        outcome.problems.append(Problem(record.where, Violation(
+            "$", f"document is {len(record.raw):,} bytes; the limit is {settings.max_message_bytes:,} bytes",
+            f"文書が大きすぎます（上限 {settings.max_message_bytes:,} バイト）")))
+        return
+    checked = check_bytes(record.raw, registry)
+    if checked.violations or checked.doc is None:
+        outcome.problems.extend(Problem(record.where, v) for v in checked.violations)
+        return
+    registry.add(checked.doc)
+    outcome.prepared.append(Prepared(record, checked.doc, topic_for(checked.kind), key_for(checked.doc).encode()))
 
 
-def send(outcome: Outcome, settings: Settings, timeout: float = 30.0) -> None:
-    """Produce the prepared documents and wait for every acknowledgement."""
+def send(outcome: Outcome, settings: Settings, progress: Progress | None = None, timeout: float = 60.0) -> None:
+    """Produce the prepared documents unchanged and wait for every acknowledgement."""
     if not outcome.prepared:
         return
     producer = kafka_io.producer(settings)
+    total = len(outcome.prepared)
+    step = max(1000, total // 10)
     try:
-        futures = [(p, producer.send(p.topic, key=p.key, value=p.value,
-                                     headers=[("content-type", b"application/json"),
-                                              ("kouiki.contract", b"v1")]))
-                   for p in outcome.prepared]
+        futures = []
+        headers = [("content-type", b"application/json"), ("kouiki.contract", b"v1")]
+        for i, prepared in enumerate(outcome.prepared, start=1):
+            futures.append(producer.send(prepared.topic, key=prepared.key, value=prepared.record.raw, headers=headers))
+            if progress and (i % step == 0 or i == total):
+                progress(i, total)
         producer.flush(timeout=timeout)
-        for prepared, future in futures:
+        for prepared, future in zip(outcome.prepared, futures, strict=True):
             meta = future.get(timeout=timeout)
-            outcome.receipts.append(Receipt(prepared.record.doc["event_id"], meta.topic, meta.partition,
-                                            meta.offset, str(prepared.record.file), prepared.record.index))
+            outcome.receipts.append(Receipt(prepared.doc.event_id, meta.topic, meta.partition, meta.offset,
+                                            str(prepared.record.file), prepared.record.index))
     finally:
         producer.close(timeout=timeout)
 
 
-def submit(paths: Iterable[Path], settings: Settings, *, dry_run: bool = False,
-           all_or_nothing: bool = False) -> Outcome:
-    outcome = check(paths, settings)
+def print_progress(done: int, total: int) -> None:
+    print(f"sending {done:,} / {total:,} ({done * 100 // total}%)", file=sys.stderr, flush=True)
+
+
+def submit(paths: Iterable[Path], settings: Settings, *, dry_run: bool = False, all_or_nothing: bool = False,
+           submitted_by: str | None = None, progress: Progress | None = None) -> Outcome:
+    outcome = check(paths, settings, submitted_by=submitted_by)
     if dry_run or (all_or_nothing and outcome.problems):
         return outcome
-    send(outcome, settings)
+    send(outcome, settings, progress)
     return outcome

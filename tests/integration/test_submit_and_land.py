@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from kafka import TopicPartition
+
 from kouiki import broker, kafka_io, lander
 from kouiki.config import DEADLETTER_TOPIC, REPORTS_TOPIC, Settings
 from kouiki.sample.generator import generate
-
 from tests.conftest import free_port, run_kouiki, settings_for
 
 pytestmark = pytest.mark.integration
@@ -57,7 +57,10 @@ def test_invalid_file_is_reported_with_location_and_nothing_of_it_is_sent(tmp_pa
     settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
     broker.start(settings)
     try:
-        good = generate(seed=22, quarters=1).reports[:3]
+        sample = generate(seed=22, quarters=1)
+        registry = sample.write(tmp_path / "registry")[0]
+        run_kouiki(settings, "submit", str(registry), check=True)
+        good = sample.reports[:3]
         bad = json.loads(json.dumps(good[1]))
         bad["funding"][0]["amount_jpy"] = 12.5
         path = tmp_path / "reports.jsonl"
@@ -66,8 +69,10 @@ def test_invalid_file_is_reported_with_location_and_nothing_of_it_is_sent(tmp_pa
         proc = run_kouiki(settings, "submit", "--all-or-nothing", str(path))
         assert proc.returncode == 1
         assert f"{path}: record 2 (line 2): $.funding[0].amount_jpy: 12.5 is not of type 'integer'" in proc.stderr
+        assert "整数 integer" in proc.stderr  # and in Japanese
         assert proc.stdout == ""
-        assert "ingest: 0 events consumed" in run_kouiki(settings, "ingest", check=True).stdout
+        registrations = sum(1 for line in registry.read_text().splitlines() if line.strip())
+        assert f"ingest: {registrations} events consumed" in run_kouiki(settings, "ingest", check=True).stdout
 
         proc = run_kouiki(settings, "submit", str(path))  # without --all-or-nothing the valid two go
         assert proc.returncode == 1 and len(proc.stdout.splitlines()) == 2
@@ -110,11 +115,13 @@ def test_a_restarted_broker_is_landed_as_a_new_epoch(tmp_path: Path) -> None:
     for _ in range(2):  # the memory broker forgets everything: offsets restart at 0
         broker.start(settings)
         try:
-            run_kouiki(settings, "submit", str(files[1]), check=True)
+            run_kouiki(settings, "submit", *map(str, files), check=True)
             run_kouiki(settings, "ingest", check=True)
         finally:
             broker.stop(settings)
     epochs = sorted(p.name for p in (settings.raw_dir / REPORTS_TOPIC).iterdir())
     assert len(epochs) == 2
     sent = sum(1 for line in files[1].read_text().splitlines() if line.strip())
-    assert len(lake_rows(settings, REPORTS_TOPIC)) == 2 * sent  # nothing skipped, nothing overwritten
+    rows = lake_rows(settings, REPORTS_TOPIC)
+    assert len(rows) == 2 * sent  # nothing skipped, nothing overwritten
+    assert {status for _p, _o, status, _e in rows} == {"landed"}

@@ -8,11 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kouiki.contract import reader
-from kouiki.contract.validate import key_for, kind_of, topic_for, validate
+from kouiki.contract.validate import check_bytes, key_for, kind_of, topic_for, validate
 from kouiki.sample.generator import generate
 
 SAMPLE = generate(seed=3, quarters=2)
+
+
+def validate_raw(raw: bytes | None) -> list[str]:
+    assert raw is not None
+    return [v.path for v in check_bytes(raw).violations]
 
 
 def first(kind: str) -> dict[str, Any]:
@@ -30,7 +36,7 @@ def test_documents_are_routed_and_keyed_by_their_natural_code() -> None:
     assert (kind_of(consortium), topic_for("consortium"), key_for(consortium)) == (
         "consortium", "kouiki.registry.v1", consortium["consortium_code"])
     assert topic_for(kind_of(project)) == "kouiki.registry.v1"
-    assert key_for(project) == project["project_code"]
+    assert key_for(project) == project["consortium_code"]  # a consortium and its projects stay in order
     assert (kind_of(report), topic_for("report"), key_for(report)) == (
         "report", "kouiki.reports.v1", report["project_code"])
 
@@ -101,8 +107,9 @@ def test_unreadable_files_give_a_located_error(tmp_path: Path, content: bytes, e
     path = tmp_path / "report.json"
     path.write_bytes(content)
     records = list(reader.read_records(path))
-    assert len(records) == 1 and records[0].doc is None
+    assert len(records) == 1 and records[0].raw is None
     assert expected in (records[0].error or "")
+    assert records[0].error_ja
 
 
 def test_jsonl_records_carry_their_line_numbers(tmp_path: Path) -> None:
@@ -110,5 +117,6 @@ def test_jsonl_records_carry_their_line_numbers(tmp_path: Path) -> None:
     good = json.dumps(first("report"), ensure_ascii=False)
     path.write_text(f"{good}\n\n{{broken\n{good}\n", encoding="utf-8")
     records = list(reader.read_records(path))
-    assert [(r.index, r.line, r.error is None) for r in records] == [(1, 1, True), (2, 3, False), (3, 4, True)]
+    assert [(r.index, r.line) for r in records] == [(1, 1), (2, 3), (3, 4)]
     assert records[1].where == f"{path}: record 2 (line 3)"
+    assert [validate_raw(r.raw) for r in records] == [[], ["$"], []]

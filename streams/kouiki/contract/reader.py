@@ -1,5 +1,6 @@
-"""Read contract documents from JSON and JSON Lines files, keeping the location of every record so
-errors can name the file, the record and the line."""
+"""Read contract documents from JSON and JSON Lines files, keeping where every record came from so
+errors can name the file, the record and the line. JSON Lines records stay as their original bytes
+(they are checked and sent as they are); JSON files are parsed and each document re-serialised."""
 
 from __future__ import annotations
 
@@ -10,17 +11,19 @@ from pathlib import Path
 from typing import Any
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+CSV_SUFFIXES = (".csv",)
 
 
 @dataclass(frozen=True)
 class Record:
-    """One document from a file. ``doc`` is None when the text could not be parsed (see ``error``)."""
+    """One document from a file: its bytes, or why the file could not be split into documents."""
 
     file: Path
     index: int  # 1-based record number within the file
     line: int  # 1-based line where the record starts
-    doc: Any
+    raw: bytes | None
     error: str | None = None
+    error_ja: str | None = None
 
     @property
     def where(self) -> str:
@@ -32,11 +35,11 @@ class DuplicateKeyError(ValueError):
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise DuplicateKeyError(f"duplicate key {key!r}")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise DuplicateKeyError(f"duplicate key {duplicate!r}")
     return out
 
 
@@ -49,56 +52,56 @@ def loads(text: str) -> Any:
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, folders expanded to the JSON / JSONL files they contain (sorted)."""
+    """Files as given, folders expanded to the JSON / JSONL / CSV files they contain (sorted)."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in JSON_SUFFIXES))
+            out.extend(sorted(p for p in path.rglob("*")
+                              if p.is_file() and p.suffix in JSON_SUFFIXES + CSV_SUFFIXES))
         else:
             out.append(path)
     return out
+
+
+def _file_error(path: Path, line: int, en: str, ja: str) -> Record:
+    return Record(path, 1, line, None, en, ja)
 
 
 def read_records(path: Path) -> Iterator[Record]:
     """Records of one file: a JSON object, a JSON array of objects, or one object per line."""
     raw = path.read_bytes()
     if raw.startswith(b"\xef\xbb\xbf"):
-        yield Record(path, 1, 1, None, "file starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM")
+        yield _file_error(path, 1, "file starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM",
+                          "ファイル先頭にBOMがあります。BOMなしのUTF-8で保存してください")
         return
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        yield Record(path, 1, line, None, f"not UTF-8 (byte {exc.start}, line {line}); "
-                                          "save the file as UTF-8 (Shift_JIS is not accepted)")
+        yield _file_error(path, line, f"not UTF-8 (byte {exc.start}, line {line}); save the file as UTF-8",
+                          "UTF-8 ではありません（Shift_JIS などは使えません）。UTF-8で保存してください")
         return
     if path.suffix in (".jsonl", ".ndjson"):
-        yield from _json_lines(path, text)
+        yield from _json_lines(path, raw)
     else:
         yield from _json_document(path, text)
 
 
-def _json_lines(path: Path, text: str) -> Iterator[Record]:
+def _json_lines(path: Path, raw: bytes) -> Iterator[Record]:
     index = 0
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
         index += 1
-        try:
-            yield Record(path, index, number, loads(line))
-        except (ValueError, RecursionError) as exc:
-            yield Record(path, index, number, None, f"invalid JSON: {exc}")
+        yield Record(path, index, number, line.rstrip(b"\r"))
 
 
 def _json_document(path: Path, text: str) -> Iterator[Record]:
     try:
         doc = loads(text)
     except (ValueError, RecursionError) as exc:
-        line = getattr(exc, "lineno", 1)
-        yield Record(path, 1, line, None, f"invalid JSON: {exc}")
+        yield _file_error(path, getattr(exc, "lineno", 1), f"invalid JSON: {exc}", "JSONとして読めません")
         return
-    if isinstance(doc, list):
-        for index, item in enumerate(doc, start=1):
-            yield Record(path, index, 1, item)
-    else:
-        yield Record(path, 1, 1, doc)
+    items = doc if isinstance(doc, list) else [doc]
+    for index, item in enumerate(items, start=1):
+        yield Record(path, index, 1, json.dumps(item, ensure_ascii=False).encode("utf-8"))

@@ -1,13 +1,11 @@
-"""Validate contract documents against the JSON Schemas kept in ``schemas/v1`` plus the rules that a
-schema cannot express (shares summing to 1, consortium prefecture counts, fiscal-year order)."""
+"""Validate contract documents: the fast gate (``fast``) for the common case, the JSON Schemas in
+``schemas/v1`` for located messages when the gate rejects, then the rules a schema cannot express
+(``rules``)."""
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -16,22 +14,13 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
 from kouiki.config import REGISTRY_TOPIC, REPORTS_TOPIC
+from kouiki.contract import fast, rules
+from kouiki.contract.messages import Violation, japanese_for_schema_error
+from kouiki.contract.reader import loads
 
+__all__ = ["Checked", "Violation", "check_bytes", "key_for", "kind_of", "topic_for", "validate"]
 SCHEMA_VERSION = "v1"
 DOCUMENT_KINDS = ("consortium", "project", "report")
-CLOCK_SKEW = timedelta(minutes=5)
-SINGLE_PREFECTURE_REGIONS = {"01", "47"}  # Hokkaido and Okinawa count as regions on their own
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One problem in one document, located by a JSON path such as ``$.funding[2].amount_jpy``."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
 
 
 def kind_of(doc: Any) -> str:
@@ -45,11 +34,13 @@ def topic_for(kind: str) -> str:
     return REPORTS_TOPIC if kind == "report" else REGISTRY_TOPIC
 
 
-def key_for(doc: dict[str, Any]) -> str:
-    """The natural code a document is keyed by, so one project's events stay in order."""
-    if doc.get("entity") == "consortium":
-        return str(doc["consortium_code"])
-    return str(doc["project_code"])
+def key_for(doc: Any) -> str:
+    """The natural code a document is keyed by. Registrations are keyed by the consortium, so a
+    consortium and its projects share a partition and are read in the order they were sent;
+    reports by the project, so one project's reports stay in order."""
+    if isinstance(doc, dict):
+        return str(doc["project_code"] if kind_of(doc) == "report" else doc["consortium_code"])
+    return str(doc.project_code if isinstance(doc, fast.Report) else doc.consortium_code)
 
 
 @cache
@@ -76,57 +67,66 @@ def json_path(parts: Any) -> str:
     return out
 
 
-def validate(doc: Any) -> list[Violation]:
-    """All violations of the document, schema first, then the cross-field rules."""
+def schema_violations(doc: Any) -> list[Violation]:
+    """Every JSON Schema violation of a parsed document, in document order."""
     if not isinstance(doc, dict):
-        return [Violation("$", f"expected a JSON object, got {type(doc).__name__}")]
-    kind = kind_of(doc)
-    errors = sorted(_validator(kind).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
-    violations = [Violation(json_path(e.absolute_path), _message(e)) for e in errors]
-    if not violations:
-        violations.extend(_rules(kind, doc))
-    return violations
+        return [Violation("$", f"expected a JSON object, got {type(doc).__name__}", "JSONオブジェクトが必要です")]
+    errors = sorted(_validator(kind_of(doc)).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    return [Violation(json_path(e.absolute_path), _english(e), japanese_for_schema_error(e)) for e in errors]
 
 
-def _message(error: Any) -> str:
-    if error.validator == "additionalProperties":
-        return str(error.message)
+def _english(error: Any) -> str:
     if error.validator == "pattern":
         return f"{error.instance!r} does not match the required format {error.validator_value}"
     return str(error.message)
 
 
-def _rules(kind: str, doc: dict[str, Any]) -> Iterator[Violation]:
-    yield from _envelope_rules(doc)
-    if kind == "consortium":
-        prefs = doc["prefectures"]
-        if len(prefs) < 2 and not set(prefs) <= SINGLE_PREFECTURE_REGIONS:
-            yield Violation("$.prefectures", "a consortium needs at least two prefectures "
-                                             "(one is allowed only for 01 Hokkaido or 47 Okinawa)")
-    elif kind == "project":
-        yield from _project_rules(doc)
+@dataclass(frozen=True)
+class Checked:
+    """The verdict on one document. ``error_class`` names the kind of failure for dead letters:
+    NotUtf8, InvalidJson, SchemaViolation, RuleViolation or UnknownCode (registry)."""
+
+    kind: str
+    doc: fast.Document | None
+    violations: list[Violation]
+    error_class: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
 
 
-def _envelope_rules(doc: dict[str, Any]) -> Iterator[Violation]:
+def check_bytes(raw: bytes, registry: rules.Registry | None = None) -> Checked:
+    """Check one serialised document: gate, then rules; on rejection, the located reasons."""
+    kind = fast.kind_of_bytes(raw)
     try:
-        submitted = datetime.fromisoformat(doc["submitted_at"])
+        doc = fast.decode(raw, kind)
+    except fast.GateError as gate:
+        error_class, violations = _explain(raw, str(gate))
+        return Checked(kind, None, violations, error_class)
+    violations = rules.check_local(doc)
+    if violations:
+        return Checked(kind, doc, violations, "RuleViolation")
+    if registry is not None:
+        violations = rules.check_registry(doc, registry)
+        if violations:
+            return Checked(kind, doc, violations, "UnknownCode")
+    return Checked(kind, doc, [])
+
+
+def _explain(raw: bytes, gate_message: str) -> tuple[str, list[Violation]]:
+    try:
+        parsed = loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return "NotUtf8", [Violation("$", f"not UTF-8: {exc}", "UTF-8 ではありません（Shift_JIS などは使えません）")]
+    except RecursionError:
+        return "InvalidJson", [Violation("$", "JSON nested too deeply", "JSONの入れ子が深すぎます")]
     except ValueError as exc:
-        yield Violation("$.submitted_at", f"not a valid timestamp: {exc}")
-        return
-    if submitted > datetime.now(UTC) + CLOCK_SKEW:
-        yield Violation("$.submitted_at", f"{doc['submitted_at']} is in the future")
+        return "InvalidJson", [Violation("$", f"invalid JSON: {exc}", "JSONとして読めません")]
+    return "SchemaViolation", (schema_violations(parsed)
+                               or [Violation("$", gate_message, "契約（スキーマ）に違反しています")])
 
 
-def _project_rules(doc: dict[str, Any]) -> Iterator[Violation]:
-    if doc["end_fy"] < doc["start_fy"]:
-        yield Violation("$.end_fy", f"end_fy {doc['end_fy']} is before start_fy {doc['start_fy']}")
-    total = math.fsum(area["share"] for area in doc["areas"])
-    if abs(total - 1.0) > 1e-9:
-        yield Violation("$.areas", f"area shares must sum to exactly 1, they sum to {total:.6g}")
-    seen: set[str] = set()
-    for i, area in enumerate(doc["areas"]):
-        if area["pref_code"] in seen:
-            yield Violation(f"$.areas[{i}].pref_code", f"prefecture {area['pref_code']} is listed twice")
-        seen.add(area["pref_code"])
-    if not str(doc["project_code"]).startswith(str(doc["consortium_code"]) + "-"):
-        yield Violation("$.project_code", "project_code must start with its consortium_code")
+def validate(doc: Any, registry: rules.Registry | None = None) -> list[Violation]:
+    """All violations of a parsed document (tests and tools; the hot paths use check_bytes)."""
+    return check_bytes(json.dumps(doc, ensure_ascii=False).encode("utf-8"), registry).violations
