@@ -1,0 +1,66 @@
+{#- Project × period progress with the labels the プロジェクト進捗 dashboard groups and filters by. -#}
+with
+
+labels as (
+
+    select * from {{ ref('rpt_code_labels') }}
+
+),
+
+progress as (
+
+    select * from {{ ref('fct_project_progress') }}
+
+),
+
+projects as (
+
+    select * from {{ ref('int_projects_latest') }}
+
+),
+
+consortia as (
+
+    select * from {{ ref('int_consortia_latest') }}
+
+),
+
+labelled as (
+
+    select
+        progress.project_period_key,
+        progress.project_code,
+        projects.title_ja as project_title_ja,
+        progress.consortium_code,
+        consortia.name_ja as consortium_name_ja,
+        projects.theme,
+        theme_label.name_ja as theme_name_ja,
+        progress.period,
+        progress.fiscal_year,
+        progress.period_end_date,
+        progress.status,
+        progress_status_label.name_ja as status_name_ja,
+        progress.status in ('delayed', 'at_risk') as needs_attention,
+        progress.period_end_date = max(progress.period_end_date) over (
+            partition by progress.project_code
+        ) as is_latest_period,
+        progress.percent_complete,
+        progress.milestones_total,
+        progress.milestones_done,
+        progress.milestones_delayed,
+        progress.submitted_at
+    from progress
+    left join projects on progress.project_code = projects.project_code
+    left join consortia on progress.consortium_code = consortia.consortium_code
+    left join labels as theme_label
+        on
+            theme_label.code_type = 'theme'
+            and projects.theme = theme_label.code
+    left join labels as progress_status_label
+        on
+            progress_status_label.code_type = 'status'
+            and progress.status = progress_status_label.code
+
+)
+
+select * from labelled
