@@ -149,11 +149,17 @@ def import_assets(settings: Settings) -> None:
 
 
 def bootstrap(settings: Settings) -> None:
-    """Bring the metadata DB, admin user, roles and assets up to date; safe to repeat."""
+    """Bring the metadata DB, admin user, roles and assets up to date; safe to repeat.
+
+    Roles and row-level security go through the REST API, so they are applied here when Superset is
+    already running and otherwise by ``start``.
+    """
     run_cli(settings, ["db", "upgrade"])
     ensure_admin(settings)
     run_cli(settings, ["init"])
     import_assets(settings)
+    if is_running(settings):
+        apply_security(settings)
 
 
 # --- server -------------------------------------------------------------------------------------
@@ -205,11 +211,164 @@ def start(settings: Settings, timeout: float = START_TIMEOUT_S) -> str:
         procs.stop(settings.run_dir, SERVICE)
         raise
     admin_client(settings).link_charts_to_datasets()
+    apply_security(settings)
     return url
 
 
 def stop(settings: Settings) -> bool:
     return procs.stop(settings.run_dir, SERVICE, timeout=30.0)
+
+
+# --- security: roles and row-level security -----------------------------------------------------
+#
+# Cabinet Office staff read every dashboard. A secretariat reads only consortium-grained datasets,
+# and row-level security limits each of them to its own consortium. A Base filter "1 = 0" on every
+# dataset hides all rows from any role not listed on it (Superset applies Base filters to everyone
+# except the listed roles, Admin included), so a user without a Kouiki role sees nothing.
+
+CABINET_ROLE = "kouiki_cabinet_office"
+SECRETARIAT_ROLE_PREFIX = "secretariat_"
+# Roles that hold no data permission themselves; users get one of them plus a Kouiki role.
+VIEWER_BASE_ROLE = "Gamma"
+DENY_BY_DEFAULT_FILTER = "kouiki_deny_by_default"
+CONSORTIUM_COLUMN = "consortium_code"
+CONSORTIUM_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
+# Prefecture-level aggregates mix consortia, so they stay out of secretariat roles.
+CABINET_ONLY_DATASETS = frozenset({
+    "6b6f7569-6b69-4000-8000-000000000011",  # mart_prefecture_summary
+    "6b6f7569-6b69-4000-8000-000000000012",  # fct_investment (secretariats get rpt_investment_lines)
+    "6b6f7569-6b69-4000-8000-000000000014",  # region_block_summary
+})
+
+
+def secretariat_role(consortium_code: str) -> str:
+    return f"{SECRETARIAT_ROLE_PREFIX}{consortium_code}"
+
+
+def consortium_codes(serving_path: Path) -> list[str]:
+    """Registered consortia in the serving file (dim_consortium, else the registry's latest view)."""
+    import duckdb  # the platform venv has it; imported lazily so the CLI starts fast
+
+    if not serving_path.exists():
+        return []
+    with duckdb.connect(str(serving_path), read_only=True) as con:
+        tables = {f"{schema}.{name}" for schema, name in con.sql(
+            "select table_schema, table_name from information_schema.tables").fetchall()}
+        source = next((t for t in ("marts.dim_consortium", "intermediate.int_consortia_latest") if t in tables), None)
+        if source is None:
+            return []
+        query = f"select distinct consortium_code from {source} order by 1"  # noqa: S608 - source is one of two constants
+        codes = [str(row[0]) for row in con.sql(query).fetchall()]
+    bad = [c for c in codes if not CONSORTIUM_CODE.match(c)]
+    if bad:  # the code ends up inside an SQL clause
+        raise SupersetError(f"consortium codes unusable in a row-level security clause: {bad}")
+    return codes
+
+
+def bundle_datasets() -> list[dict[str, Any]]:
+    """uuid, table_name and column names of every committed dataset."""
+    datasets = []
+    for path in sorted((ASSETS_DIR / "datasets").rglob("*.yaml")):
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        datasets.append({"uuid": str(config["uuid"]), "table_name": config["table_name"],
+                         "columns": [c["column_name"] for c in config.get("columns") or []]})
+    return datasets
+
+
+def apply_security(settings: Settings) -> dict[str, Any]:
+    """Create or update the Kouiki roles and row-level security filters; safe to repeat."""
+    client = admin_client(settings)
+    return client.apply_security(consortium_codes(settings.serving_path))
+
+
+class _SecurityMixin:
+    """REST calls for roles, permissions, users and RLS filters (FAB and Superset security APIs)."""
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def id_by_uuid(self, resource: str, uuid: str) -> int:
+        raise NotImplementedError
+
+    def _all(self, path: str, page_size: int = 100) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            batch = self._json("GET", path, params={"q": f"(page:{page},page_size:{page_size})"})["result"]
+            rows.extend(batch)
+            if len(batch) < page_size:
+                return rows
+            page += 1
+
+    def roles(self) -> dict[str, int]:
+        return {r["name"]: int(r["id"]) for r in self._all("/api/v1/security/roles/")}
+
+    def ensure_role(self, name: str, existing: dict[str, int] | None = None) -> int:
+        known = existing if existing is not None else self.roles()
+        if name in known:
+            return known[name]
+        role_id = int(self._json("POST", "/api/v1/security/roles/", json={"name": name})["id"])
+        known[name] = role_id
+        return role_id
+
+    def datasource_access_ids(self, dataset_ids: Iterable[int]) -> list[int]:
+        """Permission-view ids of ``datasource_access`` on the given datasets."""
+        wanted = {f"(id:{i})" for i in dataset_ids}
+        found = [int(pv["id"]) for pv in self._all("/api/v1/security/permissions-resources/")
+                 if pv["permission"]["name"] == "datasource_access"
+                 and any(pv["view_menu"]["name"].endswith(w) for w in wanted)]
+        if len(found) != len(wanted):
+            raise SupersetError(f"datasource_access missing for some of the datasets {sorted(wanted)}")
+        return found
+
+    def set_role_permissions(self, role_id: int, permission_view_ids: list[int]) -> None:
+        """Replace the role's permissions (the API does not add)."""
+        self._json("POST", f"/api/v1/security/roles/{role_id}/permissions",
+                   json={"permission_view_menu_ids": sorted(permission_view_ids)})
+
+    def upsert_rls(self, name: str, filter_type: str, tables: list[int], roles: list[int], clause: str,
+                   group_key: str = "") -> int:
+        """Create or fully replace one RLS filter (a partial PUT would clear its tables)."""
+        body = {"name": name, "filter_type": filter_type, "tables": sorted(tables), "roles": sorted(roles),
+                "clause": clause, "group_key": group_key, "description": "managed by kouiki.superset_runtime"}
+        found = self._json("GET", "/api/v1/rowlevelsecurity/",
+                           params={"q": f"(filters:!((col:name,opr:eq,value:'{name}')))"})["result"]
+        if found:
+            self._json("PUT", f"/api/v1/rowlevelsecurity/{found[0]['id']}", json=body)
+            return int(found[0]["id"])
+        return int(self._json("POST", "/api/v1/rowlevelsecurity/", json=body)["id"])
+
+    def ensure_user(self, username: str, password: str, roles: list[str]) -> int:
+        """Create the user, or reset its roles and password; returns its id."""
+        known = self.roles()
+        role_ids = [known[r] for r in roles]
+        found = self._json("GET", "/api/v1/security/users/",
+                           params={"q": f"(filters:!((col:username,opr:eq,value:'{username}')))"})["result"]
+        body = {"first_name": username, "last_name": "kouiki", "username": username, "password": password,
+                "email": f"{username}@kouiki.invalid", "active": True, "roles": role_ids}
+        if found:
+            self._json("PUT", f"/api/v1/security/users/{found[0]['id']}", json=body)
+            return int(found[0]["id"])
+        return int(self._json("POST", "/api/v1/security/users/", json=body)["id"])
+
+    def apply_security(self, consortia: list[str]) -> dict[str, Any]:
+        datasets = [d | {"id": self.id_by_uuid("dataset", d["uuid"])} for d in bundle_datasets()]
+        roles = self.roles()
+        cabinet = self.ensure_role(CABINET_ROLE, roles)
+        self.set_role_permissions(cabinet, self.datasource_access_ids(d["id"] for d in datasets))
+        secretariat_datasets = [d for d in datasets if d["uuid"] not in CABINET_ONLY_DATASETS]
+        secretariat_perms = self.datasource_access_ids(d["id"] for d in secretariat_datasets)
+        with_consortium = [d["id"] for d in datasets if CONSORTIUM_COLUMN in d["columns"]]
+        secretariats = {}
+        for code in consortia:
+            role_id = self.ensure_role(secretariat_role(code), roles)
+            self.set_role_permissions(role_id, secretariat_perms)
+            self.upsert_rls(f"kouiki_consortium_{code}", "Regular", with_consortium, [role_id],
+                            f"{CONSORTIUM_COLUMN} = '{code}'", group_key=CONSORTIUM_COLUMN)
+            secretariats[code] = role_id
+        exempt = [roles["Admin"], cabinet, *secretariats.values()]
+        self.upsert_rls(DENY_BY_DEFAULT_FILTER, "Base", [d["id"] for d in datasets], exempt, "1 = 0")
+        return {"cabinet_role": cabinet, "secretariat_roles": secretariats}
 
 
 # --- REST client --------------------------------------------------------------------------------
@@ -247,7 +406,7 @@ def _datasource_fix(chart: Mapping[str, Any]) -> dict[str, str]:
     return update
 
 
-class ApiClient:
+class ApiClient(_SecurityMixin):
     """A logged-in session against the Superset REST API (and the legacy chart endpoint)."""
 
     def __init__(self, url: str | None = None, timeout: float = 60.0) -> None:
@@ -369,8 +528,10 @@ def refresh_datasets(settings: Settings) -> list[int]:
     """After a publish, make the running Superset drop cached results of the old serving file."""
     if not is_running(settings):
         return []  # start() drops the on-disk result cache anyway
+    apply_security(settings)  # a new serving file may name new consortia
     return admin_client(settings).refresh_datasets()
 
 
 def dashboard_url(settings: Settings) -> str:
     return f"{base_url()}/superset/dashboard/{DASHBOARD_SLUG}/"
+
