@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One-shot: metadata DB, admin user, roles, then the dashboards from superset_assets/ with the
+# serving file's path filled in (the same steps as kouiki.superset_runtime.bootstrap). Safe to repeat.
+set -euo pipefail
+
+if [[ -z "${KOUIKI_ADMIN_PASSWORD:-}" || "$KOUIKI_ADMIN_PASSWORD" == change-me* \
+      || "${SUPERSET_SECRET_KEY:-change-me}" == change-me* ]]; then
+    echo "superset-init: KOUIKI_ADMIN_PASSWORD / SUPERSET_SECRET_KEY are placeholders; set them in .env" >&2
+    exit 1
+fi
+
+superset db upgrade
+# Flask reads options from FLASK_<GROUP>_<COMMAND>_<OPTION>: the password stays out of the process list.
+output=$(FLASK_FAB_CREATE_ADMIN_PASSWORD="$KOUIKI_ADMIN_PASSWORD" superset fab create-admin --username admin \
+           --firstname Kouiki --lastname Admin --email admin@kouiki.invalid 2>&1)
+echo "$output"
+if grep -q "already exists" <<<"$output"; then
+    FLASK_FAB_RESET_PASSWORD_PASSWORD="$KOUIKI_ADMIN_PASSWORD" superset fab reset-password --username admin
+fi
+superset init
+
+bundle=$(mktemp -d)/bundle
+cp -r /opt/kouiki/superset_assets "$bundle"
+sed -i "s|{{SERVING_DUCKDB}}|${KOUIKI_SERVING_PATH}|g" "$bundle"/databases/*.yaml
+output=$(superset import-directory --overwrite "$bundle" 2>&1) || { echo "$output" >&2; exit 1; }
+echo "$output"
+# import-directory exits 0 even when the import failed
+if grep -Eq 'An error occurred|\bError\b|:ERROR:|Traceback' <<<"$output"; then
+    echo "superset-init: importing the dashboards failed" >&2
+    exit 1
+fi
+echo "superset-init: done"
