@@ -8,7 +8,11 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from kouiki.config import TOPIC_PARTITIONS, Settings
+from kouiki.config import DEADLETTER_TOPIC, TOPIC_PARTITIONS, Settings
+
+# Dead letters are copied unchanged, including the oversized ones the lander refuses, so the
+# dead-letter topic and its producer accept far larger messages than the platform's limit.
+DEADLETTER_MAX_BYTES = 32 * 1024 * 1024
 
 
 def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
@@ -52,8 +56,10 @@ def ensure_topics(settings: Settings) -> list[str]:
     client = admin(settings)
     try:
         existing = set(client.list_topics())
-        missing = [NewTopic(name, partitions, 1) for name, partitions in TOPIC_PARTITIONS.items()
-                   if name not in existing]
+        missing = [NewTopic(name, partitions, 1,
+                            topic_configs={"max.message.bytes": str(DEADLETTER_MAX_BYTES)}
+                            if name == DEADLETTER_TOPIC else {})
+                   for name, partitions in TOPIC_PARTITIONS.items() if name not in existing]
         created = []
         for topic in missing:
             try:

@@ -98,7 +98,7 @@ class Lander:
         self.settings = settings
         self.batch_size = batch_size or int(os.environ.get("KOUIKI_LANDER_BATCH", "5000"))
         self.consumer = kafka_io.consumer(settings)
-        self.dlq = kafka_io.producer(settings)
+        self.dlq = kafka_io.producer(settings, max_request_size=kafka_io.DEADLETTER_MAX_BYTES)
         self.registry = registry_view.from_lake(settings)
 
     def close(self) -> None:

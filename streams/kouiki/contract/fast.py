@@ -6,6 +6,10 @@ the gate rejects is re-checked against the schema to say exactly what is wrong. 
 (tests/unit/test_contract_fast.py) holds the two to the same verdicts on the sample data, the
 bad-input corpus and thousands of random mutations.
 
+The gate is stricter than the schema in one respect, on purpose: an integer field (yen, years,
+versions) refuses a number written with a fraction part such as 2.0, which JSON Schema counts as an
+integer.
+
 Every optional field defaults to UNSET so that a re-encoded document carries exactly the keys that
 were present; comparing key counts then detects duplicate keys, which JSON parsers silently merge.
 """
@@ -186,7 +190,7 @@ def decode(raw: bytes, kind: str | None = None) -> Document:
     kind = kind or kind_of_bytes(raw)
     try:
         doc: Document = _DECODERS[kind].decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise GateError(str(exc)) from exc
     except RecursionError as exc:
         raise GateError("JSON nested too deeply") from exc

@@ -81,10 +81,10 @@ def read_records(path: Path) -> Iterator[Record]:
         yield _file_error(path, line, f"not UTF-8 (byte {exc.start}, line {line}); save the file as UTF-8",
                           "UTF-8 ではありません（Shift_JIS などは使えません）。UTF-8で保存してください")
         return
-    if path.suffix in (".jsonl", ".ndjson"):
-        yield from _json_lines(path, raw)
-    else:
-        yield from _json_document(path, text)
+    records = list(_json_lines(path, raw) if path.suffix in (".jsonl", ".ndjson") else _json_document(path, text))
+    if not records:
+        records = [_file_error(path, 1, "the file holds no documents", "文書が1件も含まれていません")]
+    yield from records
 
 
 def _json_lines(path: Path, raw: bytes) -> Iterator[Record]:

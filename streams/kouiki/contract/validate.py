@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -123,8 +124,11 @@ def _explain(raw: bytes, gate_message: str) -> tuple[str, list[Violation]]:
         return "InvalidJson", [Violation("$", "JSON nested too deeply", "JSONの入れ子が深すぎます")]
     except ValueError as exc:
         return "InvalidJson", [Violation("$", f"invalid JSON: {exc}", "JSONとして読めません")]
-    return "SchemaViolation", (schema_violations(parsed)
-                               or [Violation("$", gate_message, "契約（スキーマ）に違反しています")])
+    located = re.search(r" - at `(\$[^`]*)`$", gate_message)
+    fallback = Violation(located.group(1) if located else "$", gate_message.split(" - at `")[0],
+                         "契約に違反しています（整数の項目に小数表記は使えません）"
+                         if "Expected `int`, got `float`" in gate_message else "契約（スキーマ）に違反しています")
+    return "SchemaViolation", schema_violations(parsed) or [fallback]
 
 
 def validate(doc: Any, registry: rules.Registry | None = None) -> list[Violation]:
