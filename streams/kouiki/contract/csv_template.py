@@ -45,7 +45,8 @@ def _number(text: str, line: int, column: str, integer: bool) -> int | float:
     try:
         return int(cleaned) if integer else float(cleaned)
     except ValueError:
-        en, ja = ("a whole number of yen (digits only)", "円単位の整数（数字のみ）") if integer else ("a number", "数値")
+        en, ja = ("a whole number of yen (digits only)", "円単位の整数（数字のみ）") if integer else (
+            "a number", "数値")
         raise CsvError(line, column, f"{cleaned!r} is not {en}", f"{cleaned!r} は{ja}ではありません") from None
 
 
