@@ -156,3 +156,12 @@ def test_freshness_results_are_parsed_from_dbt_artifact() -> None:
     assert freshness.summary(results) == ("kafka_lake.reports_v1: pass (newest row 2.0 h old); "
                                           "kafka_lake.registry_v1: warn (nothing landed yet)")
     assert freshness.parse_results({}) == []
+
+
+def test_a_stale_source_does_not_block_the_build_but_a_failed_check_does() -> None:
+    fresh = freshness.SourceFreshness("kafka_lake.reports_v1", "pass", 10.0)
+    stale = freshness.SourceFreshness("kafka_lake.registry_v1", "error", None)
+    assert freshness.check_could_run(0, [fresh])
+    assert freshness.check_could_run(1, [fresh, stale])  # dbt exits 1 for error_after
+    assert not freshness.check_could_run(1, [fresh, freshness.SourceFreshness("kafka_lake.x", "runtime error", None)])
+    assert not freshness.check_could_run(2, [])  # no artifact: dbt itself failed
