@@ -8,7 +8,7 @@ funding_lines as (
 
 project_areas as (
 
-    select * from {{ ref('int_project_areas_latest') }}
+    select * from {{ ref('int_project_areas_versioned') }}
 
 ),
 
@@ -42,7 +42,19 @@ weighted_areas as (
             over (partition by lines_to_allocate.funding_line_id)
             as total_weight
     from lines_to_allocate
-    inner join project_areas on lines_to_allocate.project_code = project_areas.project_code
+    -- the areas registered when the report was submitted (the first registration also covers
+    -- reports that arrived before it)
+    inner join project_areas
+        on
+            lines_to_allocate.project_code = project_areas.project_code
+            and (
+                project_areas.is_first_version
+                or lines_to_allocate.report_submitted_at >= project_areas.valid_from
+            )
+            and (
+                project_areas.valid_to is null
+                or lines_to_allocate.report_submitted_at < project_areas.valid_to
+            )
 
 ),
 

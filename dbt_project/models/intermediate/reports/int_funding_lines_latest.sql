@@ -25,6 +25,7 @@ joined as (
         funding_lines.stage,
         funding_lines.pref_code,
         funding_lines.amount_jpy,
+        reports.submitted_at as report_submitted_at,
         reports.event_id as report_event_id,
         reports.version as report_version,
         reports.kafka_topic,

@@ -36,6 +36,18 @@ project_status as (
 
 ),
 
+kpi_contributions as (
+
+    select * from {{ ref('fct_kpi_contribution') }}
+
+),
+
+report_submissions as (
+
+    select * from {{ ref('fct_report_submission') }}
+
+),
+
 fiscal_years as (
 
     select distinct fiscal_year from reports
@@ -51,6 +63,8 @@ spine as (
         prefectures.name_ja,
         prefectures.name_en,
         prefectures.region_block_code,
+        prefectures.region_block_name_ja,
+        prefectures.is_tokyo_area,
         fiscal_years.fiscal_year
     from prefectures
     cross join fiscal_years
@@ -125,6 +139,52 @@ status_counts as (
 
 ),
 
+-- a project's sum-KPI in a prefecture and year: the year's values against the prefecture's
+-- share of the target (direction-aware, as in fct_kpi_contribution)
+kpi_attainment_by_project as (
+
+    select
+        pref_code,
+        fiscal_year,
+        kpi_key,
+        case
+            when any_value(direction) = 'decrease' and sum(value) > 0
+                then avg(scope_target) / sum(value)
+            when any_value(direction) = 'increase' and avg(scope_target) > 0
+                then sum(value) / avg(scope_target)
+        end as attainment_ratio
+    from kpi_contributions
+    where aggregation = 'sum' and pref_code is not null
+    group by pref_code, fiscal_year, kpi_key
+
+),
+
+kpi_attainment as (
+
+    select
+        pref_code,
+        fiscal_year,
+        avg(attainment_ratio) as kpi_attainment_avg,
+        count(attainment_ratio) as kpis_measured_count
+    from kpi_attainment_by_project
+    group by pref_code, fiscal_year
+
+),
+
+submission_counts as (
+
+    select
+        project_areas.pref_code,
+        report_submissions.fiscal_year,
+        count(*) filter (where report_submissions.submission_status = 'late') as reports_late_count,
+        count(*) filter (where report_submissions.submission_status = 'missing')
+            as reports_missing_count
+    from report_submissions
+    inner join project_areas on report_submissions.project_code = project_areas.project_code
+    group by project_areas.pref_code, report_submissions.fiscal_year
+
+),
+
 final as (
 
     select
@@ -134,6 +194,8 @@ final as (
         spine.name_ja,
         spine.name_en,
         spine.region_block_code,
+        spine.region_block_name_ja,
+        spine.is_tokyo_area,
         spine.fiscal_year,
         coalesce(consortia_counts.consortia_count, 0) as consortia_count,
         coalesce(active_project_counts.active_projects_count, 0) as active_projects_count,
@@ -144,7 +206,11 @@ final as (
         cast(coalesce(investment_totals.investment_executed_jpy, 0) as bigint)
             as investment_executed_jpy,
         coalesce(status_counts.projects_delayed_count, 0) as projects_delayed_count,
-        coalesce(status_counts.projects_at_risk_count, 0) as projects_at_risk_count
+        coalesce(status_counts.projects_at_risk_count, 0) as projects_at_risk_count,
+        kpi_attainment.kpi_attainment_avg,
+        coalesce(kpi_attainment.kpis_measured_count, 0) as kpis_measured_count,
+        coalesce(submission_counts.reports_late_count, 0) as reports_late_count,
+        coalesce(submission_counts.reports_missing_count, 0) as reports_missing_count
     from spine
     left join consortia_counts
         on
@@ -162,6 +228,14 @@ final as (
         on
             spine.pref_code = status_counts.pref_code
             and spine.fiscal_year = status_counts.fiscal_year
+    left join kpi_attainment
+        on
+            spine.pref_code = kpi_attainment.pref_code
+            and spine.fiscal_year = kpi_attainment.fiscal_year
+    left join submission_counts
+        on
+            spine.pref_code = submission_counts.pref_code
+            and spine.fiscal_year = submission_counts.fiscal_year
 
 )
 

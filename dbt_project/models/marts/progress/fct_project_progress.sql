@@ -12,6 +12,12 @@ milestones as (
 
 ),
 
+projects as (
+
+    select * from {{ ref('int_projects_latest') }}
+
+),
+
 milestone_counts as (
 
     select
@@ -32,6 +38,7 @@ joined as (
         reports.consortium_code,
         reports.period,
         reports.fiscal_year,
+        projects.theme,
         reports.period_end_date,
         reports.status,
         reports.percent_complete,
@@ -46,6 +53,7 @@ joined as (
         reports.kafka_offset
     from reports
     left join milestone_counts on reports.report_id = milestone_counts.report_id
+    left join projects on reports.project_code = projects.project_code
 
 )
 

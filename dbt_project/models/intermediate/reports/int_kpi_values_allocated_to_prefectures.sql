@@ -1,0 +1,211 @@
+with
+
+kpi_values as (
+
+    select * from {{ ref('int_kpi_values_latest') }}
+
+),
+
+project_kpis as (
+
+    select * from {{ ref('int_project_kpis_latest') }}
+
+),
+
+project_areas as (
+
+    select * from {{ ref('int_project_areas_versioned') }}
+
+),
+
+-- areas valid when the report was submitted, as for funding
+values_with_areas as (
+
+    select
+        kpi_values.kpi_value_id,
+        project_areas.pref_code,
+        project_areas.share
+    from kpi_values
+    inner join project_areas
+        on
+            kpi_values.project_code = project_areas.project_code
+            and (
+                project_areas.is_first_version
+                or kpi_values.report_submitted_at >= project_areas.valid_from
+            )
+            and (
+                project_areas.valid_to is null
+                or kpi_values.report_submitted_at < project_areas.valid_to
+            )
+
+),
+
+-- counts (persons, firms, sites ...) reported as whole numbers are split in whole units by
+-- largest remainder; everything else is split in proportion to the shares
+classified as (
+
+    select
+        kpi_values.*,
+        project_kpis.unit,
+        kpi_values.aggregation = 'sum' and kpi_values.pref_code is null as is_to_allocate,
+        (
+            upper(project_kpis.unit) in ('PERSON', 'PERSON_CUM', 'COUNT')
+            or upper(project_kpis.unit) like 'COUNT\_%' escape '\'
+        )
+        and kpi_values.value = round(kpi_values.value)
+        and kpi_values.value >= 0 as is_whole_count
+    from kpi_values
+    left join project_kpis on kpi_values.kpi_key = project_kpis.kpi_key
+
+),
+
+-- sum-KPIs reported per prefecture, and all other KPIs, stay as reported
+values_to_keep as (
+
+    select * exclude (is_to_allocate, is_whole_count) from classified
+    where not is_to_allocate
+
+),
+
+kept_values as (
+
+    select
+        values_to_keep.*,
+        values_with_areas.share as area_share,
+        false as is_allocated,
+        case
+            when values_to_keep.aggregation = 'sum' then 'reported'
+            else 'project_level'
+        end as allocation_method
+    from values_to_keep
+    left join values_with_areas
+        on
+            values_to_keep.kpi_value_id = values_with_areas.kpi_value_id
+            and values_to_keep.pref_code = values_with_areas.pref_code
+
+),
+
+values_to_allocate as (
+
+    select * exclude (pref_code, is_to_allocate) from classified
+    where is_to_allocate
+
+),
+
+weighted as (
+
+    select
+        values_to_allocate.*,
+        values_with_areas.pref_code,
+        values_with_areas.share as area_share,
+        cast(round(values_with_areas.share * 1e9) as hugeint) as weight,
+        sum(cast(round(values_with_areas.share * 1e9) as hugeint))
+            over (partition by values_to_allocate.kpi_value_id)
+            as total_weight
+    from values_to_allocate
+    inner join values_with_areas
+        on values_to_allocate.kpi_value_id = values_with_areas.kpi_value_id
+
+),
+
+proportional_values as (
+
+    select
+        * exclude (is_whole_count, weight, total_weight, value),
+        value * weight / total_weight as value,
+        true as is_allocated,
+        'proportional' as allocation_method
+    from weighted
+    where not is_whole_count
+
+),
+
+count_shares as (
+
+    select
+        *,
+        (cast(value as hugeint) * weight) // total_weight as base_count,
+        (cast(value as hugeint) * weight) % total_weight as remainder_weight
+    from weighted
+    where is_whole_count
+
+),
+
+count_remainders as (
+
+    select
+        *,
+        cast(value as hugeint) - sum(base_count) over (partition by kpi_value_id) as leftover,
+        row_number() over (
+            partition by kpi_value_id
+            order by remainder_weight desc, pref_code asc
+        ) as remainder_rank
+    from count_shares
+
+),
+
+count_values as (
+
+    select
+        * exclude (
+            is_whole_count, weight, total_weight, value, base_count,
+            remainder_weight, leftover, remainder_rank
+        ),
+        cast(base_count + case when remainder_rank <= leftover then 1 else 0 end as double)
+            as value,
+        true as is_allocated,
+        'largest_remainder' as allocation_method
+    from count_remainders
+
+),
+
+unioned as (
+
+    select * from kept_values
+    union all by name
+    select * from proportional_values
+    union all by name
+    select * from count_values
+
+),
+
+-- a report may give one prefecture's part and the project total of the same sum-KPI;
+-- after allocation they meet at one grain and add up
+combined as (
+
+    select
+        project_code,
+        consortium_code,
+        period,
+        fiscal_year,
+        kpi_code,
+        kpi_key,
+        pref_code,
+        sum(value) as value,
+        any_value(area_share) as area_share,
+        bool_or(is_allocated) as is_allocated,
+        string_agg(distinct allocation_method, '+' order by allocation_method)
+            as allocation_method,
+        bool_and(is_registered) as is_registered,
+        any_value(aggregation) as aggregation,
+        any_value(report_event_id) as report_event_id,
+        any_value(report_version) as report_version,
+        any_value(kafka_topic) as kafka_topic,
+        any_value(kafka_partition) as kafka_partition,
+        any_value(kafka_offset) as kafka_offset
+    from unioned
+    group by project_code, consortium_code, period, fiscal_year, kpi_code, kpi_key, pref_code
+
+),
+
+keyed as (
+
+    select
+        md5(concat_ws('|', project_code, kpi_code, period, coalesce(pref_code, '--')))
+            as contribution_key,
+        *
+    from combined
+
+)
+
+select * from keyed

@@ -1,0 +1,36 @@
+with
+
+reports as (
+
+    select * from {{ ref('stg_kafka_lake__reports') }}
+
+),
+
+-- every version and re-send of a project x period, summarised; the highest version (latest
+-- offset on a tie) names the latest event
+summarised as (
+
+    select
+        project_code,
+        period,
+        any_value(consortium_code) as consortium_code,
+        min(submitted_at) as first_submitted_at,
+        max(submitted_at) as latest_submitted_at,
+        count(distinct event_id) as versions_count,
+        max(version) as latest_version,
+        arg_max(event_id, [version, kafka_offset]) as latest_event_id
+    from reports
+    group by project_code, period
+
+),
+
+keyed as (
+
+    select
+        project_code || '-' || period as project_period_key,
+        *
+    from summarised
+
+)
+
+select * from keyed

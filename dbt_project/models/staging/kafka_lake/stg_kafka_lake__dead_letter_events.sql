@@ -1,0 +1,66 @@
+with
+
+registry_source as (
+
+    select * from {{ source('kafka_lake', 'registry_v1') }}
+
+),
+
+reports_source as (
+
+    select * from {{ source('kafka_lake', 'reports_v1') }}
+
+),
+
+-- the lander writes dead letters into the same files as landed rows, flagged by _status
+dead_letters as (
+
+    select * from registry_source
+    where _status = 'dead_letter'
+
+    union all by name
+
+    select * from reports_source
+    where _status = 'dead_letter'
+
+),
+
+-- one copy per Kafka coordinate, as for landed rows
+one_copy_per_message as (
+
+    select * from dead_letters
+    qualify row_number() over (
+        partition by _topic, _epoch, _partition, _offset
+        order by _ingested_at
+    ) = 1
+
+),
+
+renamed as (
+
+    select
+        md5(concat_ws('|', _topic, _epoch, _partition, _offset)) as kafka_message_id,
+        _topic as kafka_topic,
+        _epoch as kafka_epoch,
+        _partition as kafka_partition,
+        _offset as kafka_offset,
+        _kafka_ts as kafka_timestamp,
+        _ingested_at as ingested_at,
+        _error_class as error_class,
+        _error_message as error_message,
+        _key as kafka_key,
+        octet_length(_value) as value_bytes,
+        {#- decode() fails on invalid UTF-8: such values are shown with every non-ASCII
+            byte replaced by U+FFFD (the blob's text form escapes them as \xNN) -#}
+        left(
+            coalesce(
+                try(decode(_value)),
+                regexp_replace(cast(_value as varchar), '\\x[0-9A-Fa-f]{2}', '�', 'g')
+            ),
+            200
+        ) as value_preview
+    from one_copy_per_message
+
+)
+
+select * from renamed
