@@ -51,6 +51,13 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki import ingest_status
+
+    print(ingest_status.render(ingest_status.collect(settings)))
+    return 0
+
+
 def _cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
     from kouiki.sample.generator import generate
 
@@ -110,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="land what is on the topics now into the raw lake")
     p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("status", help="per topic and partition: end offset, landed offset, lag, dead letters")
+    p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("build", help="dbt build over the lake, then publish serving.duckdb")
     p.add_argument("--select", default=None, help="dbt node selection (default: everything)")

@@ -40,6 +40,9 @@ def test_submit_gives_receipts_and_ingest_lands_each_event_once(tmp_path: Path) 
         assert len(receipts) == sent
         assert all(r["offset"] >= 0 and r["topic"].startswith("kouiki.") for r in receipts)
 
+        before = run_kouiki(settings, "status", check=True).stdout
+        assert f"{REPORTS_TOPIC}       0" in before and " -  " in before  # nothing landed yet, all lag
+
         first = run_kouiki(settings, "ingest", check=True)
         assert f"ingest: {sent} events consumed" in first.stdout
         again = run_kouiki(settings, "ingest", check=True)
@@ -49,6 +52,12 @@ def test_submit_gives_receipts_and_ingest_lands_each_event_once(tmp_path: Path) 
         expected = sorted((r["partition"], r["offset"], "landed", None) for r in receipts
                           if r["topic"] == REPORTS_TOPIC)
         assert landed == expected  # every acknowledged offset exactly once, nothing else
+
+        status = [line.split() for line in run_kouiki(settings, "status", check=True).stdout.splitlines()[2:]]
+        for topic, partition, end, last, lag, dead, _newest in status:
+            acked = [r["offset"] for r in receipts if r["topic"] == topic and r["partition"] == int(partition)]
+            assert (int(end.replace(",", "")), lag, dead) == (max(acked) + 1, "0", "0")
+            assert int(last.replace(",", "")) == max(acked)
     finally:
         broker.stop(settings)
 
