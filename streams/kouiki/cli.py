@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kouiki import broker, lander, platform, procs, submit, warehouse
@@ -43,7 +44,7 @@ def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    report = lander.land(settings)
+    report = lander.land(settings, from_timestamp=args.from_timestamp)
     for (topic, epoch, partition), counts in sorted(report.counts.items()):
         print(f"{topic}[{partition}] epoch={epoch}: consumed {counts['consumed']}, landed "
               f"{counts['landed']}, dead-lettered {counts['dead_lettered']} in {counts['files']} files")
@@ -99,6 +100,14 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _timestamp(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment > datetime.now(UTC):
+        raise argparse.ArgumentTypeError(f"{text} is in the future: there is nothing to replay")
+    return moment
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kouiki", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -116,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_submit)
 
     p = sub.add_parser("ingest", help="land what is on the topics now into the raw lake")
+    p.add_argument("--from-timestamp", type=_timestamp, default=None, metavar="ISO8601",
+                   help="replay from this time into a new epoch (existing lake files are kept)")
     p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("status", help="per topic and partition: end offset, landed offset, lag, dead letters")

@@ -33,7 +33,7 @@ class PartitionStatus:
 
 
 def _lake_stats(folder: str) -> tuple[int, datetime | None]:
-    rows = duckdb.sql(f"select count(*) filter (where _status = 'dead_letter'), "  # noqa: S608 - a lake path
+    rows = duckdb.connect().execute(f"select count(*) filter (where _status = 'dead_letter'), "  # noqa: S608 - a lake path
                       f"max(_kafka_ts) filter (where _status = 'landed') from read_parquet('{folder}/*.parquet')"
                       ).fetchall()
     return (int(rows[0][0]), rows[0][1]) if rows else (0, None)

@@ -106,19 +106,32 @@ class Lander:
         self.dlq.close(timeout=10)
 
     def epoch_of(self, topic: str) -> str:
+        if self.consumer._client.cluster.topic_id(topic) is None:
+            self.consumer.topics()  # refresh metadata so partitions and topic ids are known
         topic_id = self.consumer._client.cluster.topic_id(topic)
         return topic_id.hex if topic_id is not None else "0"
 
-    def land(self, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 600.0) -> LandingReport:
-        """Land everything up to the current high watermark of every partition of ``topics``."""
+    def land(self, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 600.0,
+             from_timestamp: datetime | None = None) -> LandingReport:
+        """Land everything up to the current high watermark of every partition of ``topics``.
+
+        With ``from_timestamp``, re-land from the first offset at or after that time into a new
+        epoch ``replay-<time>`` instead, leaving every existing file as it is; the warehouse
+        counts each event_id once, so a replay adds what was missing and duplicates nothing.
+        """
         report = LandingReport()
         for topic in sorted(topics, key=lambda t: t != REGISTRY_TOPIC):  # registrations first
-            self._land_topic(topic, report, time.monotonic() + timeout)
+            self._land_topic(topic, report, time.monotonic() + timeout, from_timestamp)
         return report
 
-    def _land_topic(self, topic: str, report: LandingReport, deadline: float) -> None:
-        partitions = self._assign(topic)
-        epoch = self.epoch_of(topic)
+    def _land_topic(self, topic: str, report: LandingReport, deadline: float,
+                    from_timestamp: datetime | None = None) -> None:
+        if from_timestamp is None:
+            epoch = self.epoch_of(topic)
+            partitions = self._assign(topic, epoch)
+        else:
+            epoch = f"replay-{from_timestamp.astimezone(UTC):%Y%m%dT%H%M%SZ}-{self.epoch_of(topic)[:8]}"
+            partitions = self._assign(topic, epoch, from_timestamp)
         pending = set(partitions)
         while pending:
             if time.monotonic() > deadline:
@@ -133,15 +146,29 @@ class Lander:
                 report.add(tp.topic, epoch, tp.partition, statuses)
             pending = {tp for tp in pending if not self._caught_up(tp)}
 
-    def _assign(self, topic: str) -> list[TopicPartition]:
-        self.consumer.topics()  # refresh metadata so partitions and topic ids are known
+    def _assign(self, topic: str, epoch: str, from_timestamp: datetime | None = None) -> list[TopicPartition]:
         partitions = [TopicPartition(topic, p) for p in sorted(self.consumer.partitions_for_topic(topic) or [])]
         self.consumer.assign(partitions)
+        starts = self._offsets_at(partitions, from_timestamp) if from_timestamp else {}
         for tp in partitions:
-            folder = lake.partition_dir(self.settings.raw_dir, topic, self.epoch_of(topic), tp.partition)
+            folder = lake.partition_dir(self.settings.raw_dir, topic, epoch, tp.partition)
             lake.remove_partial_files(folder)
-            self.consumer.seek(tp, lake.next_offset(folder))
+            landed = lake.next_offset(folder)
+            self.consumer.seek(tp, max(landed, starts.get(tp, 0)) if landed else starts.get(tp, 0))
         return partitions
+
+    def _offsets_at(self, partitions: list[TopicPartition], moment: datetime) -> dict[TopicPartition, int]:
+        """The first offset at or after ``moment`` per partition; past the end when there is none."""
+        found = self.consumer.offsets_for_times({tp: int(moment.timestamp() * 1000) for tp in partitions})
+        starts = {}
+        for tp in partitions:
+            hit = found.get(tp)
+            if hit is not None and hit.offset >= 0:
+                starts[tp] = hit.offset
+            else:  # nothing that recent: start at the end (found from a fetch, see _caught_up)
+                self.consumer.seek_to_end(tp)
+                starts[tp] = self.consumer.position(tp)
+        return starts
 
     def _caught_up(self, tp: TopicPartition) -> bool:
         highwater = self.consumer.highwater(tp)
@@ -175,9 +202,10 @@ class Lander:
         return columns["_status"]
 
 
-def land(settings: Settings, topics: Iterable[str] = INGEST_TOPICS) -> LandingReport:
+def land(settings: Settings, topics: Iterable[str] = INGEST_TOPICS,
+         from_timestamp: datetime | None = None) -> LandingReport:
     lander = Lander(settings)
     try:
-        return lander.land(topics)
+        return lander.land(topics, from_timestamp=from_timestamp)
     finally:
         lander.close()

@@ -4,6 +4,7 @@ dead letters with Kafka Connect style headers, and a new epoch after a log reset
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -58,6 +59,27 @@ def test_submit_gives_receipts_and_ingest_lands_each_event_once(tmp_path: Path) 
             acked = [r["offset"] for r in receipts if r["topic"] == topic and r["partition"] == int(partition)]
             assert (int(end.replace(",", "")), lag, dead) == (max(acked) + 1, "0", "0")
             assert int(last.replace(",", "")) == max(acked)
+    finally:
+        broker.stop(settings)
+
+
+def test_replay_from_a_timestamp_lands_again_into_a_new_epoch(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
+    broker.start(settings)
+    try:
+        files = sample_files(tmp_path, seed=24)
+        before_submit = datetime.now(UTC) - timedelta(seconds=2)
+        run_kouiki(settings, "submit", *map(str, files), check=True)
+        run_kouiki(settings, "ingest", check=True)
+        landed = lake_rows(settings, REPORTS_TOPIC)
+
+        replay = run_kouiki(settings, "ingest", "--from-timestamp", before_submit.isoformat(), check=True)
+        assert "epoch=replay-" in replay.stdout
+        epochs = sorted(p.name for p in (settings.raw_dir / REPORTS_TOPIC).iterdir())
+        assert len(epochs) == 2 and epochs[1].startswith("epoch=replay-")
+        assert sorted(lake_rows(settings, REPORTS_TOPIC)) == sorted(landed * 2)  # old files kept, all re-landed
+        future = run_kouiki(settings, "ingest", "--from-timestamp", "2999-01-01T00:00:00+09:00")
+        assert future.returncode == 2 and "in the future" in future.stderr
     finally:
         broker.stop(settings)
 
