@@ -12,6 +12,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -73,3 +74,123 @@ def investment_by_prefecture_year(docs: list[dict[str, Any]]) -> dict[tuple[str,
     for (_project, period, _source, stage, pref), yen in investment_lines(docs).items():
         out[(pref, int(period[2:6]), stage)] += yen
     return dict(out)
+
+
+# --- registration history, KPIs and the quarterly cycle ------------------------------------------
+
+COUNT_UNITS = ("PERSON", "PERSON_CUM", "COUNT")
+
+
+def _when(doc: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(doc["submitted_at"])
+
+
+def area_history(docs: list[dict[str, Any]]) -> dict[str, list[tuple[datetime, dict[str, float]]]]:
+    """project -> [(submitted_at, areas)] in submission order (later document wins a tie)."""
+    history: dict[str, list[tuple[datetime, dict[str, float]]]] = defaultdict(list)
+    for doc in docs:
+        if doc.get("entity") == "project":
+            history[doc["project_code"]].append((_when(doc), {a["pref_code"]: a["share"] for a in doc["areas"]}))
+    for versions in history.values():
+        versions.sort(key=lambda version: version[0])
+    return dict(history)
+
+
+def areas_at(history: dict[str, list[tuple[datetime, dict[str, float]]]], project: str,
+             when: datetime) -> dict[str, float]:
+    """The areas registered when a report was submitted; before the first registration, the first."""
+    versions = history[project]
+    current = versions[0][1]
+    for valid_from, areas in versions:
+        if valid_from <= when:
+            current = areas
+    return current
+
+
+def investment_lines_at_report_date(docs: list[dict[str, Any]]) -> dict[tuple[str, str, str, str, str], int]:
+    """As investment_lines, but allocating with the areas valid at each report's submitted_at."""
+    history = area_history(docs)
+    out: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
+    for (project, period), report in latest_reports(docs).items():
+        areas = areas_at(history, project, _when(report))
+        for line in report["funding"]:
+            parts = ({line["pref_code"]: line["amount_jpy"]} if "pref_code" in line
+                     else split_by_largest_remainder(line["amount_jpy"], areas))
+            for pref, yen in parts.items():
+                out[(project, period, line["source_type"], line["stage"], pref)] += yen
+    return dict(out)
+
+
+def project_kpis(docs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(project, kpi_code) -> KPI definition from the project's latest registration."""
+    latest: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        if doc.get("entity") == "project":
+            if doc["project_code"] not in latest or _when(doc) >= _when(latest[doc["project_code"]]):
+                latest[doc["project_code"]] = doc
+    return {(code, kpi["kpi_code"]): kpi for code, doc in latest.items() for kpi in doc["kpis"]}
+
+
+def sum_kpi_by_prefecture(docs: list[dict[str, Any]]) -> dict[tuple[str, str, str, str], float]:
+    """(project, kpi_code, period, pref_code) -> value for sum-KPIs: a value without pref_code is
+    split over the areas valid at the report's date, whole counts by largest remainder, other
+    units in proportion to the shares."""
+    history, kpis = area_history(docs), project_kpis(docs)
+    out: dict[tuple[str, str, str, str], float] = defaultdict(float)
+    for (project, period), report in latest_reports(docs).items():
+        areas = areas_at(history, project, _when(report))
+        for entry in report["kpis"]:
+            kpi = kpis.get((project, entry["kpi_code"]))
+            if kpi is None or kpi["aggregation"] != "sum":
+                continue
+            value = entry["value"]
+            if "pref_code" in entry:
+                parts = {entry["pref_code"]: value}
+            elif (kpi["unit"] in COUNT_UNITS or kpi["unit"].startswith("COUNT_")) and value == int(value) >= 0:
+                parts = {p: float(v) for p, v in split_by_largest_remainder(int(value), areas).items()}
+            else:
+                parts = {p: value * share / sum(areas.values()) for p, share in areas.items()}
+            for pref, part in parts.items():
+                out[(project, entry["kpi_code"], period, pref)] += part
+    return dict(out)
+
+
+def latest_kpi_values(docs: list[dict[str, Any]]) -> dict[tuple[str, str, str], float]:
+    """(project, kpi_code, period) -> value for project-level latest-KPIs: the last entry listed."""
+    kpis = project_kpis(docs)
+    out: dict[tuple[str, str, str], float] = {}
+    for (project, period), report in latest_reports(docs).items():
+        for entry in report["kpis"]:
+            kpi = kpis.get((project, entry["kpi_code"]))
+            if kpi is not None and kpi["aggregation"] == "latest" and "pref_code" not in entry:
+                out[(project, entry["kpi_code"], period)] = entry["value"]
+    return out
+
+
+def quarter_due_date(period: str) -> date:
+    fy, quarter = int(period[2:6]), int(period[7])
+    end = {1: date(fy, 6, 30), 2: date(fy, 9, 30), 3: date(fy, 12, 31), 4: date(fy + 1, 3, 31)}[quarter]
+    return end + timedelta(days=30)
+
+
+def submission_statuses(docs: list[dict[str, Any]], as_of: date) -> dict[tuple[str, str], str]:
+    """(project, quarterly period) -> on_time | late | missing: every quarter of start_fy..end_fy
+    due by as_of, plus every quarter reported; on time when the first version's Japanese date is
+    on or before the due date (quarter end + 30 days)."""
+    jst = timezone(timedelta(hours=9))
+    first: dict[tuple[str, str], date] = {}
+    for doc in docs:
+        if "entity" not in doc and len(doc["period"]) == 8 and doc["period"][6] == "Q":
+            key = (doc["project_code"], doc["period"])
+            day = _when(doc).astimezone(jst).date()
+            first[key] = min(first.get(key, day), day)
+    projects: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        if doc.get("entity") == "project":
+            if doc["project_code"] not in projects or _when(doc) >= _when(projects[doc["project_code"]]):
+                projects[doc["project_code"]] = doc
+    expected = {(code, f"FY{fy}Q{q}") for code, p in projects.items()
+                for fy in range(p["start_fy"], p["end_fy"] + 1) for q in (1, 2, 3, 4)
+                if quarter_due_date(f"FY{fy}Q{q}") <= as_of}
+    return {key: ("missing" if key not in first else "on_time" if first[key] <= quarter_due_date(key[1]) else "late")
+            for key in expected | set(first)}

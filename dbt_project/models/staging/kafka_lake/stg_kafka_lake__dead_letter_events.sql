@@ -50,12 +50,18 @@ renamed as (
         _error_message as error_message,
         _key as kafka_key,
         octet_length(_value) as value_bytes,
-        {#- decode() fails on invalid UTF-8: such values are shown with every non-ASCII
-            byte replaced by U+FFFD (the blob's text form escapes them as \xNN) -#}
+        {#- decode() fails on invalid UTF-8. The blob's text form escapes every byte outside
+            printable ASCII as \xNN; bytes >= 0x80 become the UTF-8 of U+FFFD and the rest
+            decode as they were (valid multi-byte characters of such a message are replaced too) -#}
         left(
             coalesce(
                 try(decode(_value)),
-                regexp_replace(cast(_value as varchar), '\\x[0-9A-Fa-f]{2}', '�', 'g')
+                decode(cast(regexp_replace(
+                    cast(_value as varchar),
+                    '\\x[89A-Fa-f][0-9A-Fa-f]',
+                    '\\xEF\\xBF\\xBD',
+                    'g'
+                ) as blob))
             ),
             200
         ) as value_preview
