@@ -5,7 +5,7 @@ The checks read the *serving* file read-only (never the warehouse dbt is writing
 * ``marts.fct_report_submission`` — one row per expected project report with ``submission_status``
   (``on_time`` | ``late`` | ``missing``) and ``days_late``: missing reports fail the run, late ones
   are reported as a warning (they did arrive);
-* ``marts.fct_dead_letter_events`` — messages the lander refused: any new in the last day fails;
+* ``marts.fct_dead_letter_events`` — messages the lander refused (by ``ingested_at``): any new in the last day fails;
 * the lake views ``lake_raw.*`` — the newest ``_ingested_at``: nothing landed for too long fails.
 
 Airflow calls :func:`run_checks` then :func:`raise_on_failure`; its ``on_failure_callback`` calls
@@ -112,7 +112,7 @@ def check_dead_letter_growth(con: duckdb.DuckDBPyConnection, now: datetime, limi
     if not _table_exists(con, DEAD_LETTERS):
         return _missing_table(name, DEAD_LETTERS)
     since = now - limits.dead_letter_window
-    total, recent = con.execute(f"select count(*), count(*) filter (where _ingested_at > ?) "  # noqa: S608
+    total, recent = con.execute(f"select count(*), count(*) filter (where ingested_at > ?) "  # noqa: S608
                                 f"from {DEAD_LETTERS}", [since]).fetchone() or (0, 0)
     hours = limits.dead_letter_window.total_seconds() / 3600
     detail = f"{recent} messages dead-lettered in the last {hours:g} h ({total} in all)"

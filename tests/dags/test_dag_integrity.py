@@ -92,7 +92,7 @@ def test_assets_chain_the_three_stages(dagbag: Any) -> None:
     assert publish.get_task("refresh_superset_cache").upstream_task_ids == {"publish_serving_file"}
     assert [o.uri for o in publish.get_task("publish_serving_file").outlets] == [SERVING_MARTS.uri]
     assert transform.get_task("dbt_build").pool == publish.get_task("publish_serving_file").pool == DUCKDB_POOL
-    assert ingest.timetable.expression == "*/2 * * * *"
+    assert ingest.timetable.expression == "* * * * *"
     assert "kouiki://lake/raw" in str(transform.timetable.asset_condition)
     assert "kouiki://warehouse/marts" in str(publish.timetable.asset_condition)
 
@@ -110,6 +110,6 @@ def test_ingest_schedule_comes_from_the_environment(tmp_path: Path) -> None:
     import sys
 
     code = f"import runpy; ns = runpy.run_path({str(DAGS / 'kouiki_ingest.py')!r}); print(ns['SCHEDULE'])"
-    env = {**os.environ, "KOUIKI_INGEST_SCHEDULE": "* * * * *", "AIRFLOW_HOME": str(tmp_path)}
+    env = {**os.environ, "KOUIKI_INGEST_SCHEDULE": "*/10 * * * *", "AIRFLOW_HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
-    assert out.strip().splitlines()[-1] == "* * * * *"
+    assert out.strip().splitlines()[-1] == "*/10 * * * *"

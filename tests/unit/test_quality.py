@@ -30,8 +30,8 @@ def make_serving(path: Path, submissions: list[tuple[str, str, str, int | None]]
         con.execute("create table marts.fct_report_submission (project_code varchar, period varchar, "
                     "submission_status varchar, days_late integer)")
         insert(con, "insert into marts.fct_report_submission values (?, ?, ?, ?)", list(submissions))
-        con.execute("create table marts.fct_dead_letter_events (_topic varchar, _offset bigint, "
-                    "error_class varchar, _ingested_at timestamptz)")
+        con.execute("create table marts.fct_dead_letter_events (kafka_topic varchar, kafka_offset bigint, "
+                    "error_class varchar, ingested_at timestamptz)")
         insert(con, "insert into marts.fct_dead_letter_events values ('kouiki.reports.v1', ?, 'SchemaViolation', ?)",
                list(enumerate(dead_letters)))
         con.execute("create table lake_raw.reports_v1 (_ingested_at timestamptz)")
