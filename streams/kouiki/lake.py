@@ -80,6 +80,12 @@ def write_columns(folder: Path, topic: str, epoch: str, partition: int, columns:
     """Write one batch atomically as ``<first>-<last>.parquet``. ``columns`` holds the per-record
     columns (``_offset``, ``_kafka_ts`` in ms, ``_key`` bytes, ``_value``, ``_status``,
     ``_error_class``, ``_error_message``) for contiguous offsets of one partition."""
+    return commit(write_pending(folder, topic, epoch, partition, columns, ingested_at))
+
+
+def write_pending(folder: Path, topic: str, epoch: str, partition: int, columns: dict[str, list[Any]],
+                  ingested_at: datetime) -> Path:
+    """Write a batch under its temporary name; ``commit`` puts it in place."""
     offsets = columns["_offset"]
     first, last = offsets[0], offsets[-1]
     n = len(offsets)
@@ -101,10 +107,16 @@ def write_columns(folder: Path, topic: str, epoch: str, partition: int, columns:
     }
     arrays["_topic"] = arrays["_topic"].cast(pa.string())
     pq.write_table(pa.table(arrays, schema=SCHEMA), tmp, compression="zstd")
+    return tmp
+
+
+def commit(tmp: Path) -> Path:
+    """fsync a pending batch file and rename it to its final, offset-named name."""
+    final = tmp.with_name(tmp.name.removeprefix(".").removesuffix(".tmp"))
     _pause_for_fault_tests()
     _fsync(tmp)
     os.replace(tmp, final)
-    _fsync(folder)
+    _fsync(tmp.parent)
     return final
 
 

@@ -16,9 +16,12 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from kafka import TopicPartition
@@ -26,6 +29,7 @@ from kafka.errors import OffsetOutOfRangeError
 
 from kouiki import kafka_io, lake, registry_view
 from kouiki.config import DEADLETTER_TOPIC, INGEST_TOPICS, REGISTRY_TOPIC, Settings
+from kouiki.contract.batch import ParallelChecker
 from kouiki.contract.rules import Registry
 from kouiki.contract.validate import check_bytes, topic_for
 
@@ -120,31 +124,66 @@ class Lander:
         counts each event_id once, so a replay adds what was missing and duplicates nothing.
         """
         report = LandingReport()
-        for topic in sorted(topics, key=lambda t: t != REGISTRY_TOPIC):  # registrations first
-            self._land_topic(topic, report, time.monotonic() + timeout, from_timestamp)
+        topics = sorted(topics, key=lambda t: t != REGISTRY_TOPIC)  # registrations first
+        # Reports are landed only up to where they stood *before* the registrations were read:
+        # `kouiki submit` acknowledges registrations before it sends reports, so every report
+        # below that mark has its registration landed in this run, even while a submit is going on.
+        caps = {t: self._end_offsets(t) for t in topics if t != REGISTRY_TOPIC} if from_timestamp is None else {}
+        for topic in topics:
+            self._land_topic(topic, report, time.monotonic() + timeout, from_timestamp, caps.get(topic))
         return report
 
+    def _end_offsets(self, topic: str, timeout: float = 10.0) -> dict[int, int]:
+        """The high watermark of every partition, from a fetch (end-offset lookups are unreliable)."""
+        partitions = self._assign(topic, self.epoch_of(topic))
+        deadline = time.monotonic() + timeout
+        while any(self.consumer.highwater(tp) is None for tp in partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no high watermark for {topic} within {timeout:.0f} s")
+            self._poll()
+        return {tp.partition: int(self.consumer.highwater(tp)) for tp in partitions}
+
     def _land_topic(self, topic: str, report: LandingReport, deadline: float,
-                    from_timestamp: datetime | None = None) -> None:
+                    from_timestamp: datetime | None = None, caps: dict[int, int] | None = None) -> None:
         if from_timestamp is None:
             epoch = self.epoch_of(topic)
             partitions = self._assign(topic, epoch)
         else:
             epoch = f"replay-{from_timestamp.astimezone(UTC):%Y%m%dT%H%M%SZ}-{self.epoch_of(topic)[:8]}"
             partitions = self._assign(topic, epoch, from_timestamp)
-        pending = set(partitions)
-        while pending:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"landing did not reach the high watermark of {sorted(map(str, pending))}")
-            try:
-                fetched = self.consumer.poll(timeout_ms=500, max_records=self.batch_size)
-            except OffsetOutOfRangeError as exc:
-                raise LogResetError(f"{exc}: the broker log is shorter than the lake for the same topic id; "
-                                    "inspect the lake before landing again") from exc
-            for tp, records in fetched.items():
-                statuses = self._write(records, epoch)
-                report.add(tp.topic, epoch, tp.partition, statuses)
-            pending = {tp for tp in pending if not self._caught_up(tp)}
+        # Reports are checked in a worker process while the next batch is fetched; registrations are
+        # checked here, in order, because each one extends the registry the next ones are checked against.
+        checker = ParallelChecker(self.registry, workers=1) if topic != REGISTRY_TOPIC else None
+        in_flight: deque[tuple[list[Any], Future[Checked] | Checked]] = deque()
+        try:
+            pending = set(partitions)
+            while pending:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"landing did not reach the high watermark of {sorted(map(str, pending))}")
+                for tp, fetched in self._poll().items():
+                    limit = caps.get(tp.partition) if caps else None
+                    records = [r for r in fetched if r.offset < limit] if limit is not None else fetched
+                    if not records:
+                        continue
+                    batch = self._batch(records, epoch)
+                    in_flight.append((records, checker.run(check_and_write, batch) if checker
+                                      else check_and_write(self.registry, batch)))
+                while len(in_flight) > (1 if checker else 0):
+                    self._finish(*in_flight.popleft(), epoch, report)
+                pending = {tp for tp in pending if not self._caught_up(tp, caps)}
+            while in_flight:
+                self._finish(*in_flight.popleft(), epoch, report)
+        finally:
+            if checker is not None:
+                checker.__exit__()
+
+    def _poll(self) -> dict[TopicPartition, list[Any]]:
+        try:
+            fetched: dict[TopicPartition, list[Any]] = self.consumer.poll(timeout_ms=500, max_records=self.batch_size)
+        except OffsetOutOfRangeError as exc:
+            raise LogResetError(f"{exc}: the broker log is shorter than the lake for the same topic id; "
+                                "inspect the lake before landing again") from exc
+        return fetched
 
     def _assign(self, topic: str, epoch: str, from_timestamp: datetime | None = None) -> list[TopicPartition]:
         partitions = [TopicPartition(topic, p) for p in sorted(self.consumer.partitions_for_topic(topic) or [])]
@@ -170,36 +209,65 @@ class Lander:
                 starts[tp] = self.consumer.position(tp)
         return starts
 
-    def _caught_up(self, tp: TopicPartition) -> bool:
-        highwater = self.consumer.highwater(tp)
-        return highwater is not None and self.consumer.position(tp) >= highwater
+    def _caught_up(self, tp: TopicPartition, caps: dict[int, int] | None = None) -> bool:
+        target = caps.get(tp.partition) if caps else None
+        target = target if target is not None else self.consumer.highwater(tp)
+        return target is not None and self.consumer.position(tp) >= target
 
-    def _write(self, records: list[Any], epoch: str) -> list[str]:
-        """Check one fetched batch, dead-letter what fails (acknowledged first), then land the batch."""
+    def _batch(self, records: list[Any], epoch: str) -> Batch:
         first = records[0]
-        columns: dict[str, list[Any]] = {name: [] for name in lake.SCHEMA.names}
+        return Batch(first.topic, epoch, first.partition,
+                     lake.partition_dir(self.settings.raw_dir, first.topic, epoch, first.partition),
+                     [r.offset for r in records], [r.timestamp for r in records], [r.key for r in records],
+                     [r.value for r in records], self.settings.max_message_bytes)
+
+    def _finish(self, records: list[Any], pending: Future[Checked] | Checked, epoch: str,
+                report: LandingReport) -> None:
+        """Dead-letter what failed (acknowledged first), then put the batch file in place."""
+        tmp, failures = pending.result() if isinstance(pending, Future) else pending
         futures = []
-        registry = self.registry
-        max_bytes = self.settings.max_message_bytes
-        for rec in records:
-            verdict = classify(rec.topic, rec.value, max_bytes, registry)
-            if verdict.status == DEAD_LETTER:
-                log.warning("dead-lettering %s[%d] offset=%d: %s", rec.topic, rec.partition, rec.offset,
-                            verdict.error_message)
-                futures.append(self.dlq.send(DEADLETTER_TOPIC, key=rec.key, value=rec.value,
-                                             headers=_dead_letter_headers(rec, verdict)))
-            columns["_offset"].append(rec.offset)
-            columns["_kafka_ts"].append(rec.timestamp)
-            columns["_key"].append(rec.key)
-            columns["_value"].append(rec.value or b"")
-            columns["_status"].append(verdict.status)
-            columns["_error_class"].append(verdict.error_class)
-            columns["_error_message"].append(verdict.error_message)
+        for index, verdict in failures.items():
+            rec = records[index]
+            log.warning("dead-lettering %s[%d] offset=%d: %s", rec.topic, rec.partition, rec.offset,
+                        verdict.error_message)
+            futures.append(self.dlq.send(DEADLETTER_TOPIC, key=rec.key, value=rec.value,
+                                         headers=_dead_letter_headers(rec, verdict)))
         for future in futures:
-            future.get(timeout=30)  # dead letters are acknowledged before the batch counts as landed
-        folder = lake.partition_dir(self.settings.raw_dir, first.topic, epoch, first.partition)
-        lake.write_columns(folder, first.topic, epoch, first.partition, columns, datetime.now(UTC))
-        return columns["_status"]
+            future.get(timeout=30)
+        lake.commit(tmp)
+        first = records[0]
+        statuses = [DEAD_LETTER if i in failures else LANDED for i in range(len(records))]
+        report.add(first.topic, epoch, first.partition, statuses)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One fetched batch of one partition, in the plain form that crosses to a worker process."""
+
+    topic: str
+    epoch: str
+    partition: int
+    folder: Path
+    offsets: list[int]
+    timestamps: list[int]
+    keys: list[bytes | None]
+    values: list[bytes | None]
+    max_bytes: int
+
+
+Checked = tuple[Path, dict[int, Verdict]]  # the pending batch file, and the failures by position
+
+
+def check_and_write(registry: Registry | None, batch: Batch) -> Checked:
+    """Check every message and write the batch under its temporary name (in a worker for reports)."""
+    verdicts = [classify(batch.topic, value, batch.max_bytes, registry) for value in batch.values]
+    columns: dict[str, list[Any]] = {
+        "_offset": batch.offsets, "_kafka_ts": batch.timestamps, "_key": batch.keys,
+        "_value": [v or b"" for v in batch.values], "_status": [v.status for v in verdicts],
+        "_error_class": [v.error_class for v in verdicts], "_error_message": [v.error_message for v in verdicts],
+    }
+    tmp = lake.write_pending(batch.folder, batch.topic, batch.epoch, batch.partition, columns, datetime.now(UTC))
+    return tmp, {i: v for i, v in enumerate(verdicts) if v.status == DEAD_LETTER}
 
 
 def land(settings: Settings, topics: Iterable[str] = INGEST_TOPICS,

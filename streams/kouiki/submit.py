@@ -16,18 +16,20 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kafka.errors import KafkaError
 
 from kouiki import kafka_io, registry_view
-from kouiki.config import Settings
+from kouiki.config import REGISTRY_TOPIC, Settings
 from kouiki.contract import csv_template, reader
-from kouiki.contract.fast import Document
+from kouiki.contract.batch import ParallelChecker, Verdict, check_all
 from kouiki.contract.messages import Violation
 from kouiki.contract.rules import Registry
 from kouiki.contract.validate import check_bytes, key_for, topic_for
 
 Progress = Callable[[int, int], None]
+PARALLEL_FROM = 2000  # documents; below this a process pool costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Receipt:
 @dataclass(frozen=True)
 class Prepared:
     record: reader.Record
-    doc: Document
+    event_id: str
     topic: str
     key: bytes
 
@@ -100,31 +102,48 @@ def check(paths: Iterable[Path], settings: Settings, registry: Registry | None =
     outcome = Outcome(problems=problems)
     if registry is None:
         registry, outcome.registry_source = known_registry(settings)
-    # registrations first, so reports in the same submission may refer to them
-    ordered = sorted(records, key=lambda r: r.raw is None or b'"entity"' not in r.raw)
-    for record in ordered:
-        outcome.checked += 1
-        _check_record(record, settings, registry, outcome)
+    outcome.checked = len(records)
+    readable = [r for r in records if _readable(r, settings, outcome)]
+    # registrations first and in order, so reports in the same submission may refer to them
+    registrations = [r for r in readable if b'"entity"' in (r.raw or b"")]
+    for record in registrations:
+        checked = check_bytes(record.raw or b"", registry)
+        if checked.doc is not None and not checked.violations:
+            registry.add(checked.doc)
+        _collect(record, Verdict(checked.kind, key_for(checked.doc) if checked.doc else None,
+                                 checked.doc.event_id if checked.doc else None, checked.error_class,
+                                 tuple(checked.violations)), outcome)
+    reports = [r for r in readable if b'"entity"' not in (r.raw or b"")]
+    raws = [r.raw or b"" for r in reports]
+    if len(raws) >= PARALLEL_FROM:
+        with ParallelChecker(registry) as checker:
+            verdicts = checker.check_many(raws)
+    else:
+        verdicts = check_all(raws, registry)
+    for record, verdict in zip(reports, verdicts, strict=True):
+        _collect(record, verdict, outcome)
     outcome.prepared.sort(key=lambda p: (str(p.record.file), p.record.index))
     outcome.problems.sort(key=lambda p: p.where)
     return outcome
 
 
-def _check_record(record: reader.Record, settings: Settings, registry: Registry, outcome: Outcome) -> None:
+def _readable(record: reader.Record, settings: Settings, outcome: Outcome) -> bool:
     if record.raw is None:
         outcome.problems.append(Problem(record.where, Violation("$", record.error or "", record.error_ja or "")))
-        return
+        return False
     if len(record.raw) > settings.max_message_bytes:
         outcome.problems.append(Problem(record.where, Violation(
             "$", f"document is {len(record.raw):,} bytes; the limit is {settings.max_message_bytes:,} bytes",
             f"文書が大きすぎます（上限 {settings.max_message_bytes:,} バイト）")))
+        return False
+    return True
+
+
+def _collect(record: reader.Record, verdict: Verdict, outcome: Outcome) -> None:
+    if verdict.violations or verdict.key is None or verdict.event_id is None:
+        outcome.problems.extend(Problem(record.where, v) for v in verdict.violations)
         return
-    checked = check_bytes(record.raw, registry)
-    if checked.violations or checked.doc is None:
-        outcome.problems.extend(Problem(record.where, v) for v in checked.violations)
-        return
-    registry.add(checked.doc)
-    outcome.prepared.append(Prepared(record, checked.doc, topic_for(checked.kind), key_for(checked.doc).encode()))
+    outcome.prepared.append(Prepared(record, verdict.event_id, topic_for(verdict.kind), verdict.key.encode()))
 
 
 def send(outcome: Outcome, settings: Settings, progress: Progress | None = None, timeout: float = 60.0) -> None:
@@ -132,19 +151,26 @@ def send(outcome: Outcome, settings: Settings, progress: Progress | None = None,
     if not outcome.prepared:
         return
     producer = kafka_io.producer(settings)
-    total = len(outcome.prepared)
+    # Registrations are acknowledged before any report is sent, so a report can never be in the log
+    # ahead of the registration it refers to (the lander relies on this).
+    ordered = sorted(outcome.prepared, key=lambda p: p.topic != REGISTRY_TOPIC)
+    total = len(ordered)
     step = max(1000, total // 10)
     try:
-        futures = []
+        futures: list[Any] = []
         headers = [("content-type", b"application/json"), ("kouiki.contract", b"v1")]
-        for i, prepared in enumerate(outcome.prepared, start=1):
+        for i, prepared in enumerate(ordered, start=1):
+            if prepared.topic != REGISTRY_TOPIC and i > 1 and ordered[i - 2].topic == REGISTRY_TOPIC:
+                producer.flush(timeout=timeout)
+                for future in futures:
+                    future.get(timeout=timeout)
             futures.append(producer.send(prepared.topic, key=prepared.key, value=prepared.record.raw, headers=headers))
             if progress and (i % step == 0 or i == total):
                 progress(i, total)
         producer.flush(timeout=timeout)
-        for prepared, future in zip(outcome.prepared, futures, strict=True):
-            meta = future.get(timeout=timeout)
-            outcome.receipts.append(Receipt(prepared.doc.event_id, meta.topic, meta.partition, meta.offset,
+        for prepared, future in zip(ordered, futures, strict=True):
+            meta = future.value if future.succeeded() else future.get(timeout=timeout)  # get() raises the error
+            outcome.receipts.append(Receipt(prepared.event_id, meta.topic, meta.partition, meta.offset,
                                             str(prepared.record.file), prepared.record.index))
     finally:
         producer.close(timeout=timeout)

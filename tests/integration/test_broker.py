@@ -6,9 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from kouiki import kafka_io
 from kouiki.config import TOPIC_PARTITIONS
-
 from tests.conftest import free_port, run_kouiki, settings_for
 
 pytestmark = pytest.mark.integration

@@ -156,3 +156,31 @@ def test_a_restarted_broker_is_landed_as_a_new_epoch(tmp_path: Path) -> None:
     rows = lake_rows(settings, REPORTS_TOPIC)
     assert len(rows) == 2 * sent  # nothing skipped, nothing overwritten
     assert {status for _p, _o, status, _e in rows} == {"landed"}
+
+
+def test_reports_sent_while_landing_wait_for_the_next_run_instead_of_dead_lettering(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A submit of registrations and reports that lands in the middle of an ingest run: the run
+    stops at the reports' end offsets taken before it read the registrations."""
+    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
+    broker.start(settings)
+    try:
+        files = sample_files(tmp_path, seed=25)
+        snapshot = lander.Lander._end_offsets
+
+        def submit_right_after_the_snapshot(self: lander.Lander, topic: str, timeout: float = 10.0) -> dict[int, int]:
+            ends = snapshot(self, topic, timeout)
+            run_kouiki(settings, "submit", *map(str, files), check=True)
+            return ends
+
+        monkeypatch.setattr(lander.Lander, "_end_offsets", submit_right_after_the_snapshot)
+        first = lander.land(settings)
+        monkeypatch.undo()
+        second = lander.land(settings)
+        sent = sum(1 for line in files[1].read_text().splitlines() if line.strip())
+        reports_first = sum(c["consumed"] for (t, _e, _p), c in first.counts.items() if t == REPORTS_TOPIC)
+        assert reports_first == 0  # the reports were not there when the run began
+        assert sum(c["landed"] for (t, _e, _p), c in second.counts.items() if t == REPORTS_TOPIC) == sent
+        assert all(c["dead_lettered"] == 0 for c in (*first.counts.values(), *second.counts.values()))
+    finally:
+        broker.stop(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from kouiki.lander import DEAD_LETTER, LANDED, classify
 from kouiki.sample.generator import generate
 

@@ -1,0 +1,84 @@
+"""Check many serialised documents at once, on every core.
+
+Checking is pure and CPU-bound, so a pool of worker processes checks batches while the caller
+keeps producing or consuming; each worker holds its own copy of the registry, which is read-only
+while reports are checked (registrations are checked in the caller, in order).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from kouiki.contract.messages import Violation
+from kouiki.contract.rules import Registry
+from kouiki.contract.validate import check_bytes, key_for
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the caller needs of one checked document; small, so it crosses processes cheaply."""
+
+    kind: str
+    key: str | None
+    event_id: str | None
+    error_class: str | None
+    violations: tuple[Violation, ...]
+
+
+def check_all(raws: Sequence[bytes], registry: Registry | None) -> list[Verdict]:
+    verdicts = []
+    for raw in raws:
+        checked = check_bytes(raw, registry)
+        doc = checked.doc
+        verdicts.append(Verdict(checked.kind, key_for(doc) if doc is not None else None,
+                                doc.event_id if doc is not None else None, checked.error_class,
+                                tuple(checked.violations)))
+    return verdicts
+
+
+T = TypeVar("T")
+_WORKER_REGISTRY: Registry | None = None
+
+
+def _init_worker(registry: Registry | None) -> None:
+    global _WORKER_REGISTRY
+    _WORKER_REGISTRY = registry
+
+
+def _call_with_registry(fn: Callable[..., T], *args: Any) -> T:
+    return fn(_WORKER_REGISTRY, *args)
+
+
+def _check_all(registry: Registry | None, raws: Sequence[bytes]) -> list[Verdict]:
+    return check_all(raws, registry)
+
+
+class ParallelChecker:
+    """A process pool whose workers hold the registry. ``run(fn, *args)`` calls
+    ``fn(registry, *args)`` in a worker; ``check`` returns a Future of the verdicts for one batch."""
+
+    def __init__(self, registry: Registry | None, workers: int | None = None) -> None:
+        count = workers or max(1, (os.cpu_count() or 2))
+        self.pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=_init_worker, initargs=(registry,))
+
+    def run(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        return self.pool.submit(_call_with_registry, fn, *args)
+
+    def check(self, raws: Sequence[bytes]) -> Future[list[Verdict]]:
+        return self.run(_check_all, list(raws))
+
+    def check_many(self, raws: Sequence[bytes], chunk: int = 2000) -> list[Verdict]:
+        futures = [self.check(raws[i:i + chunk]) for i in range(0, len(raws), chunk)]
+        return [verdict for future in futures for verdict in future.result()]
+
+    def __enter__(self) -> ParallelChecker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
