@@ -23,7 +23,7 @@ from kafka.errors import KafkaError
 from kouiki import kafka_io, registry_view
 from kouiki.config import REGISTRY_TOPIC, Settings
 from kouiki.contract import csv_template, reader
-from kouiki.contract.batch import ParallelChecker, Verdict, check_all
+from kouiki.contract.batch import Verdict, check_all, check_in_parallel
 from kouiki.contract.messages import Violation
 from kouiki.contract.rules import Registry
 from kouiki.contract.validate import check_bytes, key_for, topic_for
@@ -115,11 +115,7 @@ def check(paths: Iterable[Path], settings: Settings, registry: Registry | None =
                                  tuple(checked.violations)), outcome)
     reports = [r for r in readable if b'"entity"' not in (r.raw or b"")]
     raws = [r.raw or b"" for r in reports]
-    if len(raws) >= PARALLEL_FROM:
-        with ParallelChecker(registry) as checker:
-            verdicts = checker.check_many(raws)
-    else:
-        verdicts = check_all(raws, registry)
+    verdicts = check_in_parallel(raws, registry) if len(raws) >= PARALLEL_FROM else check_all(raws, registry)
     for record, verdict in zip(reports, verdicts, strict=True):
         _collect(record, verdict, outcome)
     outcome.prepared.sort(key=lambda p: (str(p.record.file), p.record.index))
@@ -158,13 +154,12 @@ def send(outcome: Outcome, settings: Settings, progress: Progress | None = None,
     step = max(1000, total // 10)
     try:
         futures: list[Any] = []
-        headers = [("content-type", b"application/json"), ("kouiki.contract", b"v1")]
         for i, prepared in enumerate(ordered, start=1):
             if prepared.topic != REGISTRY_TOPIC and i > 1 and ordered[i - 2].topic == REGISTRY_TOPIC:
                 producer.flush(timeout=timeout)
                 for future in futures:
                     future.get(timeout=timeout)
-            futures.append(producer.send(prepared.topic, key=prepared.key, value=prepared.record.raw, headers=headers))
+            futures.append(producer.send(prepared.topic, key=prepared.key, value=prepared.record.raw))
             if progress and (i % step == 0 or i == total):
                 progress(i, total)
         producer.flush(timeout=timeout)
