@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export KOUIKI_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: help install demo up down test test-unit test-integration lint typecheck sqlfluff dbt-build
+.PHONY: help install demo up down test test-unit lint typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -28,7 +28,7 @@ test-unit: install ## the fast tests only (no broker, Airflow, dbt or Superset)
 	@$(VENV)/python -m pytest -m "not integration" tests/unit tests/dags
 
 lint: install ## ruff
-	@$(VENV)/ruff check streams dags tests infra
+	@$(VENV)/ruff check streams dags tests infra bench
 
 typecheck: install ## mypy --strict on the kouiki package
 	@$(VENV)/mypy
@@ -39,3 +39,12 @@ sqlfluff: install ## lint the dbt models (dbt templater)
 
 dbt-build: install ## dbt build over the local lake into data/warehouse.duckdb, then publish
 	@$(VENV)/kouiki build
+
+bench-ingest: install ## submit and landing throughput against bare kafka-python (100,000 reports)
+	@$(VENV)/python bench/bench_ingest.py
+
+bench-dbt: install ## full dbt build time and slowest models on the national-scale dataset
+	@$(VENV)/python bench/bench_dbt.py
+
+bench-dashboards: install ## chart-data latency (median, p95) of every chart on the national-scale dataset
+	@$(VENV)/python bench/bench_dashboards.py --data-dir $(KOUIKI_DATA_DIR)/bench-national
