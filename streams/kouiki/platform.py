@@ -10,14 +10,19 @@ from kouiki.config import Settings
 from kouiki.sample.generator import generate
 
 
-def up(settings: Settings) -> Iterator[str]:
+def up(settings: Settings, with_superset: bool = True) -> Iterator[str]:
     started = time.monotonic()
     pid = broker.start(settings)
     yield f"broker     running (pid {pid}) on {settings.bootstrap_servers}"
     yield f"airflow    running on {airflow_runtime.start(settings)}"
+    if with_superset:
+        yield from _superset(settings)
+    yield f"platform up in {time.monotonic() - started:.0f} s"
+
+
+def _superset(settings: Settings) -> Iterator[str]:
     superset_runtime.bootstrap(settings)
     yield f"superset   running on {superset_runtime.start(settings)}"
-    yield f"platform up in {time.monotonic() - started:.0f} s"
 
 
 def down(settings: Settings) -> Iterator[str]:
@@ -33,21 +38,21 @@ def demo(settings: Settings, seed: int = 42) -> Iterator[str]:
     """Start everything, submit sample reports, let Airflow land, build and publish them, and
     point at the dashboard."""
     started = time.monotonic()
-    yield from up(settings)
+    yield from up(settings, with_superset=False)  # Superset starts once there is data to show
     files = generate(seed=seed).write(settings.data_dir / "sample")
+    submitted = time.time() - 1  # the every-minute schedule may land them before the trigger below
     outcome = submit.submit(files, settings)
     if outcome.problems:
         raise RuntimeError(f"sample data failed validation: {outcome.problems[0]}")
     yield f"submitted  {len(outcome.receipts)} sample events from {settings.data_dir / 'sample'}"
     client = airflow_runtime.AirflowClient(settings)
     client.wait_for_dags()
-    triggered = time.time() - 1
     client.trigger("kouiki_ingest")
     yield "airflow    kouiki_ingest triggered; waiting for kouiki_transform and kouiki_publish ..."
-    client.wait_for_success("kouiki_publish", after=triggered)
-    superset_runtime.refresh_datasets(settings)
-    user, password = superset_runtime.credentials(settings)
+    client.wait_for_success("kouiki_publish", after=submitted)
     yield f"published  {settings.serving_path}"
+    yield from _superset(settings)
+    user, password = superset_runtime.credentials(settings)
     yield ""
     yield f"Dashboard: {superset_runtime.dashboard_url(settings)}"
     yield f"Login:     {user} / {password}   (Airflow: {airflow_runtime.base_url()} with the same login)"
