@@ -19,6 +19,25 @@ projects as (
 
 ),
 
+project_goals as (
+
+    select
+        project_code,
+        goal_code
+    from {{ ref('dim_project') }}
+
+),
+
+goals as (
+
+    select
+        policy_code,
+        name_ja
+    from {{ ref('dim_policy') }}
+    where level = 'goal'
+
+),
+
 consortia as (
 
     select * from {{ ref('int_consortia_latest') }}
@@ -41,6 +60,8 @@ labelled as (
         consortia.name_ja as consortium_name_ja,
         projects.theme,
         theme_label.name_ja as theme_name_ja,
+        project_goals.goal_code,
+        goals.name_ja as goal_name_ja,
         investment.period,
         investment.fiscal_year,
         investment.source_type,
@@ -55,6 +76,8 @@ labelled as (
         investment.amount_jpy
     from investment
     left join projects on investment.project_code = projects.project_code
+    left join project_goals on investment.project_code = project_goals.project_code
+    left join goals on project_goals.goal_code = goals.policy_code
     left join consortia on investment.consortium_code = consortia.consortium_code
     left join prefectures on investment.pref_code = prefectures.pref_code
     left join labels as theme_label

@@ -19,6 +19,25 @@ projects as (
 
 ),
 
+project_goals as (
+
+    select
+        project_code,
+        goal_code
+    from {{ ref('dim_project') }}
+
+),
+
+goals as (
+
+    select
+        policy_code,
+        name_ja
+    from {{ ref('dim_policy') }}
+    where level = 'goal'
+
+),
+
 consortia as (
 
     select * from {{ ref('int_consortia_latest') }}
@@ -35,6 +54,8 @@ labelled as (
         consortia.name_ja as consortium_name_ja,
         projects.theme,
         theme_label.name_ja as theme_name_ja,
+        project_goals.goal_code,
+        goals.name_ja as goal_name_ja,
         progress.period,
         progress.fiscal_year,
         progress.period_end_date,
@@ -51,6 +72,8 @@ labelled as (
         progress.submitted_at
     from progress
     left join projects on progress.project_code = projects.project_code
+    left join project_goals on progress.project_code = project_goals.project_code
+    left join goals on project_goals.goal_code = goals.policy_code
     left join consortia on progress.consortium_code = consortia.consortium_code
     left join labels as theme_label
         on
