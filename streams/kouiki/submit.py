@@ -23,10 +23,10 @@ from kafka.errors import KafkaError
 from kouiki import kafka_io, registry_view
 from kouiki.config import REGISTRY_TOPIC, Settings
 from kouiki.contract import csv_template, reader
-from kouiki.contract.batch import Verdict, check_all, check_in_parallel
+from kouiki.contract.batch import DocumentVerdict, check_all, check_in_parallel, verdict_of
 from kouiki.contract.messages import Violation
 from kouiki.contract.rules import Registry
-from kouiki.contract.validate import check_bytes, key_for, topic_for
+from kouiki.contract.validate import check_bytes, topic_for
 
 Progress = Callable[[int, int], None]
 PARALLEL_FROM = 2000  # documents; below this a process pool costs more than it saves
@@ -110,9 +110,7 @@ def check(paths: Iterable[Path], settings: Settings, registry: Registry | None =
         checked = check_bytes(record.raw or b"", registry)
         if checked.doc is not None and not checked.violations:
             registry.add(checked.doc)
-        _collect(record, Verdict(checked.kind, key_for(checked.doc) if checked.doc else None,
-                                 checked.doc.event_id if checked.doc else None, checked.error_class,
-                                 tuple(checked.violations)), outcome)
+        _collect(record, verdict_of(checked), outcome)
     reports = [r for r in readable if b'"entity"' not in (r.raw or b"")]
     raws = [r.raw or b"" for r in reports]
     verdicts = check_in_parallel(raws, registry) if len(raws) >= PARALLEL_FROM else check_all(raws, registry)
@@ -135,7 +133,7 @@ def _readable(record: reader.Record, settings: Settings, outcome: Outcome) -> bo
     return True
 
 
-def _collect(record: reader.Record, verdict: Verdict, outcome: Outcome) -> None:
+def _collect(record: reader.Record, verdict: DocumentVerdict, outcome: Outcome) -> None:
     if verdict.violations or verdict.key is None or verdict.event_id is None:
         outcome.problems.extend(Problem(record.where, v) for v in verdict.violations)
         return

@@ -10,27 +10,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import duckdb
-import psycopg2
 import pytest
 
-from kouiki import airflow_runtime, broker, superset_runtime
+from kouiki import airflow_runtime, superset_runtime
 from kouiki.config import Settings
 from kouiki.sample.generator import generate
 from tests.conftest import free_port, run_kouiki, settings_for
 from tests.support import reference
+from tests.support.stack import running_platform
 
 pytestmark = pytest.mark.integration
 AIRFLOW_DB = "kouiki_airflow_e2e"
 STAGES = ("planned", "committed", "executed")
-
-
-def recreate_database(name: str) -> None:
-    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'drop database if exists "{name}" with (force)')
-        cur.execute(f'create database "{name}"')
-    conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -38,22 +29,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Broker, Airflow (LocalExecutor on PostgreSQL) and Superset on free loopback ports."""
     root = tmp_path_factory.mktemp("e2e")
     settings = settings_for(root / "data", f"127.0.0.1:{free_port()}")
-    recreate_database(AIRFLOW_DB)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("KOUIKI_DATA_DIR", str(settings.data_dir))
-        env.setenv("KOUIKI_BOOTSTRAP_SERVERS", settings.bootstrap_servers)
-        env.setenv("KOUIKI_AIRFLOW_PORT", str(free_port()))
-        env.setenv("KOUIKI_SUPERSET_PORT", str(free_port()))
-        env.setenv("KOUIKI_AIRFLOW_DB_URL", f"postgresql+psycopg2://postgres@127.0.0.1:5432/{AIRFLOW_DB}")
-        env.delenv("KOUIKI_ADMIN_PASSWORD", raising=False)
-        try:
-            broker.start(settings)
-            airflow_runtime.start(settings)
-            yield settings
-        finally:
-            superset_runtime.stop(settings)
-            airflow_runtime.stop(settings)
-            broker.stop(settings)
+    with running_platform(settings, AIRFLOW_DB):
+        yield settings
 
 
 @pytest.fixture(scope="module")

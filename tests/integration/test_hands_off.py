@@ -18,12 +18,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from kouiki import airflow_runtime, broker
+from kouiki import airflow_runtime
 from kouiki.config import Settings
 from kouiki.sample.generator import generate
 from tests.conftest import free_port, run_kouiki, settings_for
-from tests.integration.test_end_to_end import recreate_database
 from tests.support import reference
+from tests.support.stack import running_platform
 
 pytestmark = pytest.mark.integration
 AIRFLOW_DB = "kouiki_airflow_handsoff"
@@ -37,22 +37,9 @@ ROUND_TIMEOUT_S = 300
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Broker and Airflow (LocalExecutor, fresh PostgreSQL database) on free loopback ports."""
     settings = settings_for(tmp_path_factory.mktemp("handsoff") / "data", f"127.0.0.1:{free_port()}")
-    recreate_database(AIRFLOW_DB)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("KOUIKI_DATA_DIR", str(settings.data_dir))
-        env.setenv("KOUIKI_BOOTSTRAP_SERVERS", settings.bootstrap_servers)
-        env.setenv("KOUIKI_AIRFLOW_PORT", str(free_port()))
-        env.setenv("KOUIKI_SUPERSET_PORT", str(free_port()))  # nothing listens: the cache refresh is a no-op
-        env.setenv("KOUIKI_AIRFLOW_DB_URL", f"postgresql+psycopg2://postgres@127.0.0.1:5432/{AIRFLOW_DB}")
-        env.setenv("KOUIKI_INGEST_SCHEDULE", TEST_SCHEDULE)
-        env.delenv("KOUIKI_ADMIN_PASSWORD", raising=False)
-        try:
-            broker.start(settings)
-            airflow_runtime.start(settings)
-            yield settings
-        finally:
-            airflow_runtime.stop(settings)
-            broker.stop(settings)
+    # nothing listens on the Superset port: the cache refresh after publishing is a no-op
+    with running_platform(settings, AIRFLOW_DB, KOUIKI_INGEST_SCHEDULE=TEST_SCHEDULE):
+        yield settings
 
 
 def split_into_rounds(reports: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

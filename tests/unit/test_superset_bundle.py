@@ -112,7 +112,7 @@ def test_titles_are_japanese() -> None:
 def test_no_secrets_or_machine_paths_in_the_bundle() -> None:
     for path in ASSETS.rglob("*.yaml"):
         text = path.read_text(encoding="utf-8")
-        assert not re.search(r"password|secret|/tmp/|/home/|/work/", text, re.IGNORECASE), path
+        assert not re.search(r"password|secret|/(tmp|home|work)/", text, re.IGNORECASE), path
     for config in load("databases").values():
         assert config["sqlalchemy_uri"] == f"duckdb:///{superset_runtime.SERVING_PLACEHOLDER}"
         assert config["extra"]["engine_params"]["connect_args"]["config"]["enable_external_access"] is False

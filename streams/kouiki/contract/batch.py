@@ -16,10 +16,10 @@ from typing import Any, NamedTuple, TypeVar
 
 from kouiki.contract.messages import Violation
 from kouiki.contract.rules import Registry
-from kouiki.contract.validate import check_bytes, key_for
+from kouiki.contract.validate import Checked, check_bytes, key_for
 
 
-class Verdict(NamedTuple):
+class DocumentVerdict(NamedTuple):
     """What the caller needs of one checked document; a tuple, so it crosses processes cheaply."""
 
     kind: str
@@ -29,15 +29,14 @@ class Verdict(NamedTuple):
     violations: tuple[Violation, ...]
 
 
-def check_all(raws: Sequence[bytes], registry: Registry | None) -> list[Verdict]:
-    verdicts = []
-    for raw in raws:
-        checked = check_bytes(raw, registry)
-        doc = checked.doc
-        verdicts.append(Verdict(checked.kind, key_for(doc) if doc is not None else None,
-                                doc.event_id if doc is not None else None, checked.error_class,
-                                tuple(checked.violations)))
-    return verdicts
+def verdict_of(checked: Checked) -> DocumentVerdict:
+    doc = checked.doc
+    return DocumentVerdict(checked.kind, key_for(doc) if doc is not None else None,
+                           doc.event_id if doc is not None else None, checked.error_class, tuple(checked.violations))
+
+
+def check_all(raws: Sequence[bytes], registry: Registry | None) -> list[DocumentVerdict]:
+    return [verdict_of(check_bytes(raw, registry)) for raw in raws]
 
 
 T = TypeVar("T")
@@ -57,15 +56,11 @@ def _call_with_registry(fn: Callable[..., T], *args: Any) -> T:
     return fn(_WORKER_REGISTRY, *args)
 
 
-def _check_all(registry: Registry | None, raws: Sequence[bytes]) -> list[Verdict]:
-    return check_all(raws, registry)
-
-
-def _check_shared(registry: Registry | None, start: int, stop: int) -> list[Verdict]:
+def _check_shared(registry: Registry | None, start: int, stop: int) -> list[DocumentVerdict]:
     return check_all(_SHARED_INPUT[start:stop], registry)
 
 
-def check_in_parallel(raws: Sequence[bytes], registry: Registry | None, chunk: int = 5000) -> list[Verdict]:
+def check_in_parallel(raws: Sequence[bytes], registry: Registry | None, chunk: int = 5000) -> list[DocumentVerdict]:
     """Check a whole known batch on every core. The workers fork after ``raws`` is in place and read
     it from shared memory, so only index ranges and verdicts cross between processes."""
     global _SHARED_INPUT
@@ -80,7 +75,7 @@ def check_in_parallel(raws: Sequence[bytes], registry: Registry | None, chunk: i
 
 class ParallelChecker:
     """A process pool whose workers hold the registry. ``run(fn, *args)`` calls
-    ``fn(registry, *args)`` in a worker; ``check`` returns a Future of the verdicts for one batch."""
+    ``fn(registry, *args)`` in a worker and returns its Future."""
 
     def __init__(self, registry: Registry | None, workers: int | None = None) -> None:
         count = workers or max(1, (os.cpu_count() or 2))
@@ -89,9 +84,6 @@ class ParallelChecker:
 
     def run(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return self.pool.submit(_call_with_registry, fn, *args)
-
-    def check(self, raws: Sequence[bytes]) -> Future[list[Verdict]]:
-        return self.run(_check_all, list(raws))
 
     def __enter__(self) -> ParallelChecker:
         return self
