@@ -92,3 +92,44 @@ def test_random_mutations_get_the_same_verdict() -> None:
             rejected_but_schema_accepts.append((verdict, doc))
     assert accepted_but_schema_rejects == []
     assert rejected_but_schema_accepts == []
+
+
+def _report_text(**replace: str) -> str:
+    report = copy.deepcopy(SAMPLE.reports[0])
+    report["progress"]["summary_ja"] = "進捗: 順調"
+    text = json.dumps(report, ensure_ascii=False)
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new, 1)
+    return text
+
+
+def _duplicate(text: str, key: str, value: str) -> str:
+    """``text`` with ``key`` written a second time, right after its first occurrence."""
+    head, tail = text.split(f'"{key}": ', 1)
+    return f'{head}"{key}": {value}, "{key}": {tail}'
+
+
+@pytest.mark.parametrize(("text", "duplicated"), [
+    (_report_text(), False),
+    (json.dumps(json.loads(_report_text()), ensure_ascii=False, indent=2), False),
+    (json.dumps(json.loads(_report_text()), separators=(",", ":"), ensure_ascii=False), False),
+    (_report_text().replace('": ', '" :\t'), False),
+    (_report_text(**{"進捗: 順調": '進捗\\": 順調'}), False),
+    (_report_text(**{"進捗: 順調": "進捗\\u003a 順調"}), False),
+    (_duplicate(_report_text(), "period", '"FY2020Q1"'), True),
+    (_duplicate(_report_text(), "submitted_at", '"2020-01-01T00:00:00+09:00"'), True),
+    (_duplicate(_report_text(), "amount_jpy", "1"), True),
+    (_duplicate(_report_text(), "period", '"FY2020Q1"').replace('": ', '" : '), True),
+    (_duplicate(_report_text(**{"進捗: 順調": "進捗\\u003a 順調"}), "version", "1"), True),
+], ids=["compact-spaces", "indented", "no-spaces", "space-before-colon", "escaped-quote-colon",
+        "escaped-colon", "top-level", "value-with-colons", "nested", "space-before-colon-dup",
+        "escaped-colon-dup"])
+def test_duplicate_keys_are_found_however_the_json_is_spelled(text: str, duplicated: bool) -> None:
+    verdict = gate_verdict(json.loads(text)) if not duplicated else None
+    try:
+        fast.decode(text.encode())
+    except fast.GateError as exc:
+        assert duplicated and "duplicate key" in str(exc)
+    else:
+        assert not duplicated and verdict == "accepted"
