@@ -35,6 +35,7 @@ SCHEMA = pa.schema([
     ("_error_class", pa.string()),
     ("_error_message", pa.string()),
 ])
+_DICTIONARY_COLUMNS = ["_topic", "_epoch", "_partition", "_key", "_status", "_error_class", "_error_message"]
 
 
 @dataclass(frozen=True)
@@ -93,20 +94,21 @@ def write_pending(folder: Path, topic: str, epoch: str, partition: int, columns:
     final = folder / f"{first:012d}-{last:012d}.parquet"
     tmp = folder / f".{final.name}.tmp"
     arrays = {
-        "_topic": pa.array([topic] * n, pa.string()).dictionary_encode(),
-        "_epoch": pa.array([epoch] * n, pa.string()),
-        "_partition": pa.array([partition] * n, pa.int32()),
+        "_topic": pa.repeat(pa.scalar(topic, pa.string()), n),
+        "_epoch": pa.repeat(pa.scalar(epoch, pa.string()), n),
+        "_partition": pa.repeat(pa.scalar(partition, pa.int32()), n),
         "_offset": pa.array(offsets, pa.int64()),
         "_kafka_ts": pa.array(columns["_kafka_ts"], pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
         "_key": pa.array(columns["_key"], pa.binary()).cast(pa.string()),
         "_value": pa.array(columns["_value"], pa.binary()),
-        "_ingested_at": pa.array([ingested_at] * n, pa.timestamp("us", tz="UTC")),
+        "_ingested_at": pa.repeat(pa.scalar(ingested_at, pa.timestamp("us", tz="UTC")), n),
         "_status": pa.array(columns["_status"], pa.string()),
         "_error_class": pa.array(columns["_error_class"], pa.string()),
         "_error_message": pa.array(columns["_error_message"], pa.string()),
     }
-    arrays["_topic"] = arrays["_topic"].cast(pa.string())
-    pq.write_table(pa.table(arrays, schema=SCHEMA), tmp, compression="zstd")
+    # Dictionary pages pay off only for the columns that repeat; trying them on every distinct value
+    # (the documents, the offsets) costs time and saves nothing.
+    pq.write_table(pa.table(arrays, schema=SCHEMA), tmp, compression="zstd", use_dictionary=_DICTIONARY_COLUMNS)
     return tmp
 
 
