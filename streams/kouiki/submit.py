@@ -11,9 +11,11 @@ offset) once the broker has acknowledged it with acks=all.
 from __future__ import annotations
 
 import getpass
+import os
 import socket
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,13 +25,14 @@ from kafka.errors import KafkaError
 from kouiki import kafka_io, registry_view
 from kouiki.config import REGISTRY_TOPIC, Settings
 from kouiki.contract import csv_template, reader
-from kouiki.contract.batch import DocumentVerdict, check_all, check_in_parallel, verdict_of
+from kouiki.contract.batch import DocumentVerdict, check_all, iter_checked, verdict_of
 from kouiki.contract.messages import Violation
 from kouiki.contract.rules import Registry
 from kouiki.contract.validate import check_bytes, topic_for
 
 Progress = Callable[[int, int], None]
 PARALLEL_FROM = 2000  # documents; below this a process pool costs more than it saves
+STREAMING_CHUNK = 1000  # documents checked before the first is sent
 
 
 @dataclass(frozen=True)
@@ -98,27 +101,39 @@ def known_registry(settings: Settings) -> tuple[Registry, str]:
 def check(paths: Iterable[Path], settings: Settings, registry: Registry | None = None,
           submitted_by: str | None = None) -> Outcome:
     """Read and validate every document; collect what may be sent and every problem found."""
+    outcome = Outcome()
+    outcome.prepared.extend(_checked(paths, settings, outcome, registry, submitted_by))
+    outcome.problems.sort(key=lambda p: p.where)
+    return outcome
+
+
+def _checked(paths: Iterable[Path], settings: Settings, outcome: Outcome, registry: Registry | None = None,
+             submitted_by: str | None = None, workers: int | None = None,
+             chunk: int = 5000) -> Generator[Prepared, None, None]:
+    """The valid documents, registrations first, then the reports in file order as the checking pool
+    (``workers`` processes, one per core by default) finishes each chunk of them; every problem goes
+    into ``outcome``."""
     records, problems = read_all(paths, submitted_by or default_submitter())
-    outcome = Outcome(problems=problems)
+    outcome.problems.extend(problems)
     if registry is None:
         registry, outcome.registry_source = known_registry(settings)
     outcome.checked = len(records)
     readable = [r for r in records if _readable(r, settings, outcome)]
     # registrations first and in order, so reports in the same submission may refer to them
-    registrations = [r for r in readable if b'"entity"' in (r.raw or b"")]
-    for record in registrations:
+    for record in (r for r in readable if b'"entity"' in (r.raw or b"")):
         checked = check_bytes(record.raw or b"", registry)
         if checked.doc is not None and not checked.violations:
             registry.add(checked.doc)
-        _collect(record, verdict_of(checked), outcome)
+        yield from _prepared(record, verdict_of(checked), outcome)
     reports = [r for r in readable if b'"entity"' not in (r.raw or b"")]
     raws = [r.raw or b"" for r in reports]
-    verdicts = check_in_parallel(raws, registry) if len(raws) >= PARALLEL_FROM else check_all(raws, registry)
-    for record, verdict in zip(reports, verdicts, strict=True):
-        _collect(record, verdict, outcome)
-    outcome.prepared.sort(key=lambda p: (str(p.record.file), p.record.index))
-    outcome.problems.sort(key=lambda p: p.where)
-    return outcome
+    chunks = (iter_checked(raws, registry, chunk, workers) if len(raws) >= PARALLEL_FROM
+              else iter([check_all(raws, registry)]))
+    done = 0
+    for verdicts in chunks:
+        for record, verdict in zip(reports[done:done + len(verdicts)], verdicts, strict=True):
+            yield from _prepared(record, verdict, outcome)
+        done += len(verdicts)
 
 
 def _readable(record: reader.Record, settings: Settings, outcome: Outcome) -> bool:
@@ -133,50 +148,66 @@ def _readable(record: reader.Record, settings: Settings, outcome: Outcome) -> bo
     return True
 
 
-def _collect(record: reader.Record, verdict: DocumentVerdict, outcome: Outcome) -> None:
+def _prepared(record: reader.Record, verdict: DocumentVerdict, outcome: Outcome) -> Iterator[Prepared]:
     if verdict.violations or verdict.key is None or verdict.event_id is None:
         outcome.problems.extend(Problem(record.where, v) for v in verdict.violations)
         return
-    outcome.prepared.append(Prepared(record, verdict.event_id, topic_for(verdict.kind), verdict.key.encode()))
+    yield Prepared(record, verdict.event_id, topic_for(verdict.kind), verdict.key.encode())
 
 
-def send(outcome: Outcome, settings: Settings, progress: Progress | None = None, timeout: float = 60.0) -> None:
-    """Produce the prepared documents unchanged and wait for every acknowledgement."""
-    if not outcome.prepared:
-        return
+def send(documents: Iterable[Prepared], outcome: Outcome, settings: Settings, progress: Progress | None = None,
+         timeout: float = 60.0) -> list[Prepared]:
+    """Produce the documents unchanged, in the order given, and wait for every acknowledgement;
+    returns the documents sent."""
     producer = kafka_io.producer(settings)
-    # Registrations are acknowledged before any report is sent, so a report can never be in the log
-    # ahead of the registration it refers to (the lander relies on this).
-    ordered = sorted(outcome.prepared, key=lambda p: p.topic != REGISTRY_TOPIC)
-    total = len(ordered)
+    total = outcome.checked
     step = max(1000, total // 10)
+    sent: list[tuple[Prepared, Any]] = []
+    unacknowledged_registrations = False
     try:
-        futures: list[Any] = []
-        for i, prepared in enumerate(ordered, start=1):
-            if prepared.topic != REGISTRY_TOPIC and i > 1 and ordered[i - 2].topic == REGISTRY_TOPIC:
+        for prepared in documents:
+            # A registration is acknowledged before any report is sent, so a report can never be in
+            # the log ahead of the registration it refers to (the lander relies on this).
+            if prepared.topic == REGISTRY_TOPIC:
+                unacknowledged_registrations = True
+            elif unacknowledged_registrations:
                 producer.flush(timeout=timeout)
-                for future in futures:
+                for _, future in sent:
                     future.get(timeout=timeout)
-            futures.append(producer.send(prepared.topic, key=prepared.key, value=prepared.record.raw))
-            if progress and (i % step == 0 or i == total):
-                progress(i, total)
+                unacknowledged_registrations = False
+            sent.append((prepared, producer.send(prepared.topic, key=prepared.key, value=prepared.record.raw)))
+            if progress and len(sent) % step == 0:
+                progress(len(sent), total)
         producer.flush(timeout=timeout)
-        for prepared, future in zip(ordered, futures, strict=True):
+        if progress and sent and len(sent) % step:
+            progress(len(sent), total)
+        for prepared, future in sent:
             meta = future.value if future.succeeded() else future.get(timeout=timeout)  # get() raises the error
             outcome.receipts.append(Receipt(prepared.event_id, meta.topic, meta.partition, meta.offset,
                                             str(prepared.record.file), prepared.record.index))
+        return [prepared for prepared, _ in sent]
     finally:
         producer.close(timeout=timeout)
 
 
 def print_progress(done: int, total: int) -> None:
-    print(f"sending {done:,} / {total:,} ({done * 100 // total}%)", file=sys.stderr, flush=True)
+    print(f"sent {done:,} of {total:,} documents ({done * 100 // max(total, 1)}%)", file=sys.stderr, flush=True)
 
 
 def submit(paths: Iterable[Path], settings: Settings, *, dry_run: bool = False, all_or_nothing: bool = False,
            submitted_by: str | None = None, progress: Progress | None = None) -> Outcome:
-    outcome = check(paths, settings, submitted_by=submitted_by)
-    if dry_run or (all_or_nothing and outcome.problems):
+    """Check and send. Unless the whole submission must be judged before anything is sent (a dry
+    run, or all or nothing), the valid documents are sent while the rest are still being checked."""
+    if dry_run or all_or_nothing:
+        outcome = check(paths, settings, submitted_by=submitted_by)
+        if not dry_run and not outcome.problems:
+            send(outcome.prepared, outcome, settings, progress)
         return outcome
-    send(outcome, settings, progress)
+    outcome = Outcome()
+    # Sending keeps one core busy (the producer is Python); the others check what comes next.
+    checkers = max(1, (os.cpu_count() or 2) - 1)
+    with closing(_checked(paths, settings, outcome, submitted_by=submitted_by, workers=checkers,
+                          chunk=STREAMING_CHUNK)) as documents:
+        outcome.prepared = send(documents, outcome, settings, progress)
+    outcome.problems.sort(key=lambda p: p.where)
     return outcome

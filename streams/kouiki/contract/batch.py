@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, NamedTuple, TypeVar
 
@@ -60,15 +60,19 @@ def _check_shared(registry: Registry | None, start: int, stop: int) -> list[Docu
     return check_all(_SHARED_INPUT[start:stop], registry)
 
 
-def check_in_parallel(raws: Sequence[bytes], registry: Registry | None, chunk: int = 5000) -> list[DocumentVerdict]:
-    """Check a whole known batch on every core. The workers fork after ``raws`` is in place and read
-    it from shared memory, so only index ranges and verdicts cross between processes."""
+def iter_checked(raws: Sequence[bytes], registry: Registry | None, chunk: int = 5000,
+                 workers: int | None = None) -> Iterator[list[DocumentVerdict]]:
+    """The verdicts on ``raws``, a chunk at a time and in order, checked by ``workers`` processes
+    (one per core by default): the caller can use each chunk while the next ones are checked. The
+    workers fork after ``raws`` is in place and read it from shared memory, so only index ranges and
+    verdicts cross between processes."""
     global _SHARED_INPUT
     _SHARED_INPUT = raws
     try:
-        with ParallelChecker(registry) as checker:
+        with ParallelChecker(registry, workers) as checker:
             futures = [checker.run(_check_shared, i, min(i + chunk, len(raws))) for i in range(0, len(raws), chunk)]
-            return [verdict for future in futures for verdict in future.result()]
+            for future in futures:
+                yield future.result()
     finally:
         _SHARED_INPUT = ()
 

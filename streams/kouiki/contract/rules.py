@@ -11,6 +11,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import attrgetter
+
+from msgspec import UNSET
 
 from kouiki.contract.fast import Consortium, Document, Project, Report
 from kouiki.contract.messages import Violation
@@ -154,6 +157,10 @@ def _report_against_registry(doc: Report, registry: Registry, prefectures: froze
     if not project.start_fy <= fiscal_year <= project.end_fy:
         yield _v("$.period", f"{doc.period} is outside the project's years FY{project.start_fy}-FY{project.end_fy}",
                  f"報告期間 {doc.period} が事業期間（{project.start_fy}〜{project.end_fy}年度）の外です")
+    used = {*map(_pref_code, doc.funding), *map(_pref_code, doc.kpis)}
+    used.discard(UNSET)
+    if used <= prefectures and set(map(_kpi_code, doc.kpis)) <= project.kpi_codes:
+        return  # the common case, decided without a loop in Python; the loops below say where
     for i, kpi in enumerate(doc.kpis):
         if kpi.kpi_code not in project.kpi_codes:
             yield _v(f"$.kpis[{i}].kpi_code", f"KPI {kpi.kpi_code} is not registered on {doc.project_code}",
@@ -163,3 +170,7 @@ def _report_against_registry(doc: Report, registry: Registry, prefectures: froze
     for i, line in enumerate(doc.funding):
         if isinstance(line.pref_code, str) and line.pref_code not in prefectures:
             yield _outside(f"$.funding[{i}].pref_code", line.pref_code)
+
+
+_pref_code = attrgetter("pref_code")
+_kpi_code = attrgetter("kpi_code")
