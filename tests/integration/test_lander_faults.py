@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 
 from kouiki import broker, kafka_io, lake
@@ -106,5 +107,35 @@ def test_sigkilled_lander_lands_every_offset_exactly_once(tmp_path: Path) -> Non
         for folder in folders:  # the files of a partition tile its offsets without overlap
             ranges = lake.landed_ranges(folder)
             assert all(prev[1] + 1 == nxt[0] for prev, nxt in zip(ranges, ranges[1:], strict=False))
+    finally:
+        broker.stop(settings)
+
+
+def running(process: psutil.Process) -> bool:
+    """Alive and not a zombie (an orphan's exit is not always collected at once in a container)."""
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_partition_processes_do_not_outlive_a_killed_lander(tmp_path: Path) -> None:
+    """A partition process left running would land the same partitions as the next run."""
+    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
+    broker.start(settings)
+    try:
+        register(settings, tmp_path)
+        produce_reports(settings, 0, 20 * CHUNK)  # seconds of work for each partition process
+        proc = start_lander(settings)
+        lander = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 60
+        while not partial_files(settings) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)  # until the report partitions are being landed
+        children = lander.children()
+        assert children, "the lander started no partition process"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        time.sleep(0.5)
+        assert [c.pid for c in children if running(c)] == []
     finally:
         broker.stop(settings)

@@ -4,6 +4,7 @@ dead letters with Kafka Connect style headers, and a new epoch after a log reset
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import duckdb
 import pytest
 from kafka import TopicPartition
 
-from kouiki import broker, kafka_io, lander
+from kouiki import broker, kafka_io, lander, submit
 from kouiki.config import DEADLETTER_TOPIC, REPORTS_TOPIC, Settings
 from kouiki.sample.generator import generate
 from tests.conftest import free_port, run_kouiki, settings_for
@@ -182,5 +183,46 @@ def test_reports_sent_while_landing_wait_for_the_next_run_instead_of_dead_letter
         assert reports_first == 0  # the reports were not there when the run began
         assert sum(c["landed"] for (t, _e, _p), c in second.counts.items() if t == REPORTS_TOPIC) == sent
         assert all(c["dead_lettered"] == 0 for c in (*first.counts.values(), *second.counts.values()))
+    finally:
+        broker.stop(settings)
+
+
+def test_a_large_submission_is_sent_while_checked_and_every_problem_is_reported(tmp_path: Path) -> None:
+    """Above the parallel threshold, valid reports are sent while later ones are still checked: every
+    valid one still gets a receipt in file order, after the registrations, and every invalid one a
+    located error."""
+    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
+    sample = generate(seed=27, quarters=6)
+    registry_file = sample.write(tmp_path / "sample")[0]
+    reports = []
+    for i in range(2 * submit.PARALLEL_FROM):
+        doc = json.loads(json.dumps(sample.reports[i % len(sample.reports)]))
+        doc["event_id"] = str(uuid.UUID(int=i + 1, version=4))
+        doc["version"] = i // len(sample.reports) + 1
+        reports.append(doc)
+    bad = {7: ("funding", "amount_jpy", 12.5), 3999: ("project_code", None, "KR-NONE-01-P01")}
+    for index, (field, sub, value) in bad.items():
+        if sub is None:
+            reports[index][field] = value
+        else:
+            reports[index][field][0][sub] = value
+    report_file = tmp_path / "reports.jsonl"
+    report_file.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in reports), encoding="utf-8")
+    broker.start(settings)
+    try:
+        proc = run_kouiki(settings, "submit", str(registry_file), str(report_file))
+        assert proc.returncode == 1
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == len(bad)
+        assert "record 8 (line 8): $.funding[0].amount_jpy" in "\n".join(errors)
+        assert "record 4000 (line 4000): $.project_code" in "\n".join(errors)
+        receipts = [json.loads(line) for line in proc.stdout.splitlines()]
+        topics = [r["topic"] for r in receipts]
+        assert topics == sorted(topics)  # every registration before the first report
+        sent_reports = [r for r in receipts if r["topic"] == REPORTS_TOPIC]
+        assert [r["record"] for r in sent_reports] == [i + 1 for i in range(len(reports)) if i not in bad]
+        assert f"sent: {len(receipts)}" in proc.stderr
+        run_kouiki(settings, "ingest", check=True)
+        assert len(lake_rows(settings, REPORTS_TOPIC)) == len(reports) - len(bad)
     finally:
         broker.stop(settings)
