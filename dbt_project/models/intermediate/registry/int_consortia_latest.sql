@@ -12,7 +12,7 @@ latest as (
     select * from consortia
     qualify row_number() over (
         partition by consortium_code
-        order by submitted_at desc, kafka_offset desc
+        order by submitted_at desc, kafka_timestamp desc, kafka_offset desc
     ) = 1
 
 )

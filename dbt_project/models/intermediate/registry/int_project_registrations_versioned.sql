@@ -14,11 +14,11 @@ versioned as (
         *,
         row_number() over (
             partition by project_code
-            order by submitted_at, kafka_offset
+            order by submitted_at, kafka_timestamp, kafka_offset
         ) as registration_number,
         lead(submitted_at) over (
             partition by project_code
-            order by submitted_at, kafka_offset
+            order by submitted_at, kafka_timestamp, kafka_offset
         ) as valid_to
     from projects
 

@@ -13,7 +13,7 @@ latest_in_fiscal_year as (
     select * from reports
     qualify row_number() over (
         partition by project_code, fiscal_year
-        order by period_end_date desc, submitted_at desc, kafka_offset desc
+        order by period_end_date desc, submitted_at desc, kafka_timestamp desc, kafka_offset desc
     ) = 1
 
 ),

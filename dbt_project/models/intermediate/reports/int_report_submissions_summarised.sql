@@ -7,7 +7,7 @@ reports as (
 ),
 
 -- every version and re-send of a project x period, summarised; the highest version (latest
--- offset on a tie) names the latest event
+-- arrival on a tie) names the latest event
 summarised as (
 
     select
@@ -18,7 +18,7 @@ summarised as (
         max(submitted_at) as latest_submitted_at,
         count(distinct event_id) as versions_count,
         max(version) as latest_version,
-        arg_max(event_id, [version, kafka_offset]) as latest_event_id
+        arg_max(event_id, [version, epoch_ms(kafka_timestamp), kafka_offset]) as latest_event_id
     from reports
     group by project_code, period
 

@@ -7,13 +7,14 @@ reports as (
 ),
 
 -- highest version wins; a re-sent event (same event_id) or a same-version resubmission
--- falls to the latest Kafka offset, so each project x period counts once
+-- falls to the latest arrival (Kafka timestamp, then offset: offsets restart in a new epoch),
+-- so each project x period counts once
 latest as (
 
     select * from reports
     qualify row_number() over (
         partition by project_code, period
-        order by version desc, kafka_offset desc, kafka_timestamp desc
+        order by version desc, kafka_timestamp desc, kafka_offset desc
     ) = 1
 
 ),
