@@ -19,6 +19,7 @@ joined as (
         contributions.project_code,
         contributions.consortium_code,
         contributions.kpi_code,
+        kpis.name_ja as kpi_name_ja,
         contributions.kpi_key,
         contributions.period,
         contributions.fiscal_year,
@@ -31,6 +32,7 @@ joined as (
         kpis.direction,
         kpis.unit,
         kpis.contributes_to,
+        kpis.national_kpi_name_ja,
         contributions.area_share,
         -- a prefecture's part of a sum-KPI is measured against its share of the target
         case
