@@ -30,6 +30,7 @@ sync_venv .venv requirements/platform.lock.txt &
 sync_venv .venv-dbt requirements/dbt.lock.txt &
 sync_venv .venv-superset requirements/superset.lock.txt &
 wait %1 && wait %2 && wait %3
+.venv-superset/bin/python infra/superset/fix_ja_catalog.py 2>/dev/null
 # the kouiki package itself, editable, without touching the locked dependencies
 VIRTUAL_ENV=$PWD/.venv "$UV" pip install --quiet --no-deps -e .
 echo "install: .venv .venv-dbt .venv-superset ready"

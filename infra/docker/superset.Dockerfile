@@ -22,6 +22,7 @@ RUN uv venv --python /usr/local/bin/python3.11 .venv-superset \
  && VIRTUAL_ENV=/opt/kouiki/.venv-superset uv pip sync requirements/superset.lock.txt
 
 COPY infra/superset/ infra/superset/
+RUN .venv-superset/bin/python infra/superset/fix_ja_catalog.py
 COPY superset_assets/ superset_assets/
 COPY infra/docker/superset-init.sh /usr/local/bin/kouiki-superset-init
 RUN chmod 0755 /usr/local/bin/kouiki-superset-init && chown -R superset:0 /var/lib/superset

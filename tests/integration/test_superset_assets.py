@@ -89,6 +89,8 @@ def test_default_language_is_japanese_and_english_is_selectable(settings: Settin
     page = client.session.get(f"{client.url}/superset/welcome/", timeout=60).text
     assert '&#34;locale&#34;: &#34;ja&#34;' in page or '"locale": "ja"' in page
     assert "/lang/en" in page
+    pack = client.session.get(f"{client.url}/superset/language_pack/ja/", timeout=60).json()
+    assert pack["locale_data"]["superset"]["%s record"] == ["%s 件"]  # the catalog ships "%s エラー"
     client.session.get(f"{client.url}/lang/en", timeout=60)
     page = client.session.get(f"{client.url}/superset/welcome/", timeout=60).text
     assert '&#34;locale&#34;: &#34;en&#34;' in page or '"locale": "en"' in page
