@@ -309,8 +309,9 @@ def _land_partitions(settings: Settings, registry: Registry, tasks: list[Partiti
     """A partition process: read, check and write every batch of ``tasks``, reporting each one."""
     _die_with(coordinator)
     gc.freeze()  # the inherited heap is never garbage: keep collections from walking it
-    consumer = kafka_io.consumer(settings)
+    consumer: KafkaConsumer | None = None
     try:
+        consumer = kafka_io.consumer(settings)
         by_partition = {TopicPartition(t.topic, t.partition): t for t in tasks}
         consumer.assign(list(by_partition))
         for tp, task in by_partition.items():
@@ -330,7 +331,8 @@ def _land_partitions(settings: Settings, registry: Registry, tasks: list[Partiti
     except Exception as exc:  # noqa: BLE001 - every failure is reported to the coordinator, which raises it
         results.put(_Failed(type(exc).__name__, str(exc)))
     finally:
-        consumer.close()
+        if consumer is not None:
+            consumer.close()
 
 
 def _die_with(coordinator: int) -> None:
