@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from kouiki import kafka_io, registry_view
@@ -158,14 +159,16 @@ def _prepared(record: reader.Record, verdict: DocumentVerdict, outcome: Outcome)
 def send(documents: Iterable[Prepared], outcome: Outcome, settings: Settings, progress: Progress | None = None,
          timeout: float = 60.0) -> list[Prepared]:
     """Produce the documents unchanged, in the order given, and wait for every acknowledgement;
-    returns the documents sent."""
-    producer = kafka_io.producer(settings)
+    returns the documents sent. The broker is contacted only once there is something to send, so a
+    submission with nothing valid reports its problems even when the broker is down."""
+    producer: KafkaProducer | None = None
     total = outcome.checked
     step = max(1000, total // 10)
     sent: list[tuple[Prepared, Any]] = []
     unacknowledged_registrations = False
     try:
         for prepared in documents:
+            producer = producer or kafka_io.producer(settings)
             # A registration is acknowledged before any report is sent, so a report can never be in
             # the log ahead of the registration it refers to (the lander relies on this).
             if prepared.topic == REGISTRY_TOPIC:
@@ -178,8 +181,10 @@ def send(documents: Iterable[Prepared], outcome: Outcome, settings: Settings, pr
             sent.append((prepared, producer.send(prepared.topic, key=prepared.key, value=prepared.record.raw)))
             if progress and len(sent) % step == 0:
                 progress(len(sent), total)
+        if producer is None:
+            return []
         producer.flush(timeout=timeout)
-        if progress and sent and len(sent) % step:
+        if progress and len(sent) % step:
             progress(len(sent), total)
         for prepared, future in sent:
             meta = future.value if future.succeeded() else future.get(timeout=timeout)  # get() raises the error
@@ -187,7 +192,8 @@ def send(documents: Iterable[Prepared], outcome: Outcome, settings: Settings, pr
                                             str(prepared.record.file), prepared.record.index))
         return [prepared for prepared, _ in sent]
     finally:
-        producer.close(timeout=timeout)
+        if producer is not None:
+            producer.close(timeout=timeout)
 
 
 def print_progress(done: int, total: int) -> None:

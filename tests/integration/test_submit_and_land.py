@@ -226,3 +226,17 @@ def test_a_large_submission_is_sent_while_checked_and_every_problem_is_reported(
         assert len(lake_rows(settings, REPORTS_TOPIC)) == len(reports) - len(bad)
     finally:
         broker.stop(settings)
+
+
+def test_problems_are_reported_even_when_the_broker_is_down(tmp_path: Path) -> None:
+    """Nothing valid to send: the secretariat gets its located errors, not a connection error."""
+    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")  # no broker there
+    report = json.loads(json.dumps(generate(seed=29, quarters=1).reports[0]))
+    report["funding"][0]["amount_jpy"] = 12.5
+    path = tmp_path / "reports.jsonl"
+    path.write_text(json.dumps(report, ensure_ascii=False) + "\n", encoding="utf-8")
+    proc = run_kouiki(settings, "submit", str(path))
+    assert proc.returncode == 1
+    assert "record 1 (line 1): $.funding[0].amount_jpy" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "sent: 0" in proc.stderr
