@@ -1,8 +1,8 @@
 """Check many serialised documents at once, on every core.
 
-Checking is pure and CPU-bound, so a pool of worker processes checks batches while the caller
-keeps producing or consuming; each worker holds its own copy of the registry, which is read-only
-while reports are checked (registrations are checked in the caller, in order).
+Checking is pure and CPU-bound, so a pool of worker processes checks chunks while the caller
+(``kouiki submit``) keeps sending; each worker holds its own copy of the registry, which is
+read-only while reports are checked (registrations are checked in the caller, in order).
 """
 
 from __future__ import annotations
