@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
 import statistics
 import sys
@@ -20,8 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kouiki import superset_runtime, warehouse
 from kouiki.config import Settings
+from kouiki.services.superset import api, bundle, deploy, process
+from kouiki.warehouse.dbt import build
+from kouiki.warehouse.publish import publish
 
 TARGET_P95_MS = 300.0
 
@@ -51,7 +52,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def chart_request(client: superset_runtime.ApiClient, chart: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def chart_request(client: api.ApiClient, chart: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The request the dashboard makes for one chart: chart-data API, or explore_json for legacy vizzes."""
     if chart.get("query_context"):
         return "/api/v1/chart/data", json.loads(chart["query_context"]) | {"force": True}
@@ -60,13 +61,13 @@ def chart_request(client: superset_runtime.ApiClient, chart: dict[str, Any]) -> 
     return "/superset/explore_json/?force=true", {"form_data": json.dumps(form_data)}
 
 
-def time_chart(client: superset_runtime.ApiClient, chart: dict[str, Any], runs: int) -> tuple[list[float], int]:
+def time_chart(client: api.ApiClient, chart: dict[str, Any], runs: int) -> tuple[list[float], int]:
     path, body = chart_request(client, chart)
     legacy = path.startswith("/superset/")
     timings, rows = [], 0
     for _ in range(runs + 1):  # the first run warms the worker and is not counted
         started = time.perf_counter()
-        response = client._request("POST", path, data=body) if legacy else client._request("POST", path, json=body)
+        response = client.request("POST", path, data=body) if legacy else client.request("POST", path, json=body)
         timings.append((time.perf_counter() - started) * 1000)
         payload = response.json()
         rows = len(payload.get("data") or []) if legacy else len(payload["result"][0]["data"])
@@ -79,23 +80,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--reuse", action="store_true", help="keep an already published serving file")
     args = parser.parse_args(argv)
-    settings = Settings(bootstrap_servers="127.0.0.1:1", data_dir=args.data_dir.resolve(), session_timeout_ms=2000,
-                        max_message_bytes=1024 * 1024)
-    os.environ["KOUIKI_DATA_DIR"] = str(settings.data_dir)
-    os.environ["KOUIKI_SUPERSET_PORT"] = str(free_port())
+    settings = Settings(bootstrap_servers="127.0.0.1:1", data_dir=args.data_dir.resolve(), superset_port=free_port())
     if not (args.reuse and settings.serving_path.exists()):
         print(write_lake(settings), flush=True)
         started = time.monotonic()
-        result = warehouse.build(settings)
-        warehouse.publish(settings)
+        result = build(settings)
+        publish(settings)
         print(f"dbt build + publish: {time.monotonic() - started:.0f} s ({result.summary})", flush=True)
-    superset_runtime.bootstrap(settings)
-    superset_runtime.start(settings)
+    deploy.bootstrap(settings)
+    deploy.start(settings)
     try:
-        client = superset_runtime.admin_client(settings, legacy=True)
+        client = api.admin_client(settings, legacy=True)
         print(f"\n{'chart':<44} {'rows':>6} {'median ms':>10} {'p95 ms':>8}")
         slow = []
-        for chart_uuid in superset_runtime.bundle_uuids("charts"):
+        for chart_uuid in bundle.bundle_uuids("charts"):
             chart = client.chart(chart_uuid)
             timings, rows = time_chart(client, chart, args.runs)
             median, p95 = statistics.median(timings), percentile(timings, 0.95)
@@ -106,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
               else f"\nevery chart under p95 {TARGET_P95_MS:.0f} ms")
         return 1 if slow else 0
     finally:
-        superset_runtime.stop(settings)
+        process.stop(settings)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kouiki.config import Settings
 from kouiki.sample import national
-from kouiki.warehouse import dbt
+from kouiki.warehouse.dbt import dbt
 
 DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "kouiki-bench"
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--rebuild", action="store_true", help="also time a second build on the same warehouse")
     args = parser.parse_args(argv)
-    settings = Settings(bootstrap_servers="127.0.0.1:9", data_dir=args.data_dir.resolve(), session_timeout_ms=2000,
+    settings = Settings(bootstrap_servers="127.0.0.1:9", data_dir=args.data_dir.resolve(),
                         max_message_bytes=1 << 20)
     ensure_dataset(settings)
     for path in (settings.warehouse_path, Path(f"{settings.warehouse_path}.wal")):

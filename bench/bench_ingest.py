@@ -27,9 +27,13 @@ from pathlib import Path
 from kafka import TopicPartition
 from kafka.admin import NewTopic
 
-from kouiki import broker, kafka_io, lander, submit
-from kouiki.config import REPORTS_TOPIC, TOPIC_PARTITIONS, Settings
+from kouiki.config import Settings
+from kouiki.intake import submit
+from kouiki.landing import coordinator
+from kouiki.messaging import clients
+from kouiki.messaging.topics import REPORTS_TOPIC, TOPIC_PARTITIONS
 from kouiki.sample import national
+from kouiki.services import broker
 
 BARE_TOPIC = "bench.bare.v1"
 
@@ -65,7 +69,7 @@ def timed(action):  # type: ignore[no-untyped-def]
 
 
 def bare_produce(settings: Settings, lines: list[bytes], keys: list[bytes]) -> None:
-    producer = kafka_io.producer(settings)
+    producer = clients.producer(settings)
     for key, value in zip(keys, lines, strict=True):
         producer.send(BARE_TOPIC, key=key, value=value)
     producer.flush()
@@ -73,7 +77,7 @@ def bare_produce(settings: Settings, lines: list[bytes], keys: list[bytes]) -> N
 
 
 def bare_consume(settings: Settings, expected: int) -> None:
-    consumer = kafka_io.consumer(settings)
+    consumer = clients.consumer(settings)
     partitions = [TopicPartition(REPORTS_TOPIC, p) for p in range(TOPIC_PARTITIONS[REPORTS_TOPIC])]
     consumer.assign(partitions)
     for tp in partitions:
@@ -97,7 +101,7 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="kouiki-bench-ingest-"))
-    settings = Settings(f"127.0.0.1:{free_port()}", work / "data", 2000, 1024 * 1024)
+    settings = Settings(bootstrap_servers=f"127.0.0.1:{free_port()}", data_dir=work / "data")
     registry, reports = documents(args.reports, args.seed)
     if len(reports) < args.reports:  # the national set holds ~80,000 reports: add corrections
         extra = [dict(r, event_id=f"{r['event_id'][:-12]}{i:012x}", version=int(r["version"]) + 1)
@@ -114,7 +118,7 @@ def main() -> None:
     rates: dict[str, list[float]] = {"submit": [], "produce": [], "land": [], "consume": []}
     broker.start(settings)
     try:
-        admin = kafka_io.admin(settings)
+        admin = clients.admin(settings)
         admin.create_topics([NewTopic(BARE_TOPIC, TOPIC_PARTITIONS[REPORTS_TOPIC], 1)])
         admin.close()
         submit.submit([reg_file], settings)
@@ -125,12 +129,12 @@ def main() -> None:
             _, produce_s = timed(lambda: bare_produce(settings, lines, keys))
             rates["submit"].append(count / submit_s)
             rates["produce"].append(count / produce_s)
-        lander.land(settings, topics=["kouiki.registry.v1"])
+        coordinator.land(settings, topics=["kouiki.registry.v1"])
         on_topic = count * args.rounds
         for _ in range(args.rounds):  # each round lands the whole topic into an empty lake again
             _, consume_s = timed(lambda: bare_consume(settings, on_topic))
             shutil.rmtree(settings.raw_dir / REPORTS_TOPIC, ignore_errors=True)
-            report, land_s = timed(lambda: lander.land(settings, topics=[REPORTS_TOPIC]))
+            report, land_s = timed(lambda: coordinator.land(settings, topics=[REPORTS_TOPIC]))
             if report.consumed != on_topic or any(c["dead_lettered"] for c in report.counts.values()):
                 raise SystemExit(f"landing did not land every report cleanly: {report.counts}")
             rates["consume"].append(on_topic / consume_s)

@@ -18,39 +18,26 @@ seconds of one worker and is skipped, so it triggers no build. The price is 1,44
 in the metadata database; prune them with `airflow db clean`.
 """
 
-import os
-
-import pendulum
 from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from kouiki.assets import RAW_LAKE
-from kouiki.quality import on_failure
+from kouiki.orchestration.assets import RAW_LAKE
+from kouiki.orchestration.defaults import dag_arguments, ingest_schedule
 
-SCHEDULE = os.environ.get("KOUIKI_INGEST_SCHEDULE", "* * * * *")
+SCHEDULE = ingest_schedule()
 
 
-@dag(
-    schedule=SCHEDULE,
-    start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Tokyo"),
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    tags=["kouiki", "ingest"],
-    default_args={"owner": "kouiki", "retries": 2, "retry_delay": pendulum.duration(seconds=30),
-                  "on_failure_callback": on_failure},
-    doc_md=__doc__,
-)
+@dag(schedule=SCHEDULE, doc_md=__doc__, **dag_arguments("ingest"))
 def kouiki_ingest() -> None:
     @task(outlets=[RAW_LAKE])
     def land_topics() -> dict[str, int]:
-        from kouiki import lander
         from kouiki.config import Settings
+        from kouiki.landing.coordinator import land
 
-        report = lander.land(Settings.from_env())
-        if report.consumed == 0:
+        counts = land(Settings.from_env())
+        if counts.consumed == 0:
             raise AirflowSkipException("nothing new on the topics")  # no Asset event, no rebuild
-        return {f"{t}[{p}]": c["consumed"] for (t, _e, p), c in report.counts.items()}
+        return {f"{t}[{p}]": c["consumed"] for (t, _e, p), c in counts.counts.items()}
 
     land_topics()
 

@@ -13,30 +13,21 @@ import pendulum
 from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from kouiki.quality import on_failure
+from kouiki.orchestration.defaults import dag_arguments
 
 
-@dag(
-    schedule="0 7 * * *",
-    start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Tokyo"),
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    tags=["kouiki", "quality"],
-    default_args={"owner": "kouiki", "retries": 2, "retry_delay": pendulum.duration(minutes=5),
-                  "on_failure_callback": on_failure},
-    doc_md=__doc__,
-)
+@dag(schedule="0 7 * * *", doc_md=__doc__, **dag_arguments("quality", retry_delay=pendulum.duration(minutes=5)))
 def kouiki_quality() -> None:
     @task
     def check_serving_data() -> str:
-        from kouiki import quality
         from kouiki.config import Settings
+        from kouiki.warehouse import quality
 
-        serving = Settings.from_env().serving_path
-        if not serving.exists():
-            raise AirflowSkipException(f"nothing published yet: {serving} does not exist")
-        return quality.raise_on_failure(quality.run_checks(serving, limits=quality.Thresholds.from_env()))
+        settings = Settings.from_env()
+        if not settings.serving_path.exists():
+            raise AirflowSkipException(f"nothing published yet: {settings.serving_path} does not exist")
+        return quality.raise_on_failure(quality.run_checks(settings.serving_path,
+                                                           limits=quality.Thresholds.of(settings)))
 
     check_serving_data()
 

@@ -11,38 +11,27 @@ are picked up by the next one. dbt is the only writer of the warehouse file: one
 (`max_active_runs=1`), and both tasks in the one-slot `kouiki_duckdb` pool shared with publishing.
 """
 
-import pendulum
 from airflow.sdk import dag, task
 
-from kouiki.assets import DUCKDB_POOL, RAW_LAKE, WAREHOUSE_MARTS
-from kouiki.quality import on_failure
+from kouiki.orchestration.assets import DUCKDB_POOL, RAW_LAKE, WAREHOUSE_MARTS
+from kouiki.orchestration.defaults import dag_arguments
 
 
-@dag(
-    schedule=[RAW_LAKE],
-    start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Tokyo"),
-    catchup=False,
-    max_active_runs=1,
-    is_paused_upon_creation=False,
-    tags=["kouiki", "transform", "dbt"],
-    default_args={"owner": "kouiki", "retries": 2, "retry_delay": pendulum.duration(seconds=30),
-                  "on_failure_callback": on_failure},
-    doc_md=__doc__,
-)
+@dag(schedule=[RAW_LAKE], doc_md=__doc__, **dag_arguments("transform", "dbt"))
 def kouiki_transform() -> None:
     @task(pool=DUCKDB_POOL)
     def dbt_source_freshness() -> str:
-        from kouiki import freshness
         from kouiki.config import Settings
+        from kouiki.warehouse import freshness
 
         return freshness.summary(freshness.source_freshness(Settings.from_env()))
 
     @task(outlets=[WAREHOUSE_MARTS], pool=DUCKDB_POOL)
     def dbt_build() -> str:
-        from kouiki import warehouse
         from kouiki.config import Settings
+        from kouiki.warehouse.dbt import build
 
-        return warehouse.build(Settings.from_env()).summary
+        return build(Settings.from_env()).summary
 
     dbt_source_freshness() >> dbt_build()
 

@@ -1,4 +1,7 @@
-"""The ``kouiki`` command line: one entry point for secretariats, operators and the DAGs' logic."""
+"""The ``kouiki`` command line: one entry point for secretariats, operators and the DAGs' logic.
+
+Each command imports what it needs when it runs, so ``kouiki --help`` and argument errors answer
+without loading Kafka, Arrow or DuckDB."""
 
 from __future__ import annotations
 
@@ -9,11 +12,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kouiki import broker, lander, platform, procs, submit, warehouse
-from kouiki.config import Settings
+from kouiki.config import ConfigError, Settings
 
 
 def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.services import broker
+
     if args.action == "start":
         pid = broker.start(settings)
         print(f"broker: running, pid {pid}, {settings.bootstrap_servers}")
@@ -25,6 +29,8 @@ def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.intake import submit
+
     outcome = submit.submit(args.paths, settings, dry_run=args.dry_run, all_or_nothing=args.all_or_nothing,
                             submitted_by=args.submitted_by, progress=submit.print_progress)
     for problem in outcome.problems:
@@ -44,18 +50,20 @@ def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    report = lander.land(settings, from_timestamp=args.from_timestamp)
-    for (topic, epoch, partition), counts in sorted(report.counts.items()):
+    from kouiki.landing.coordinator import land
+
+    landed = land(settings, from_timestamp=args.from_timestamp)
+    for (topic, epoch, partition), counts in sorted(landed.counts.items()):
         print(f"{topic}[{partition}] epoch={epoch}: consumed {counts['consumed']}, landed "
               f"{counts['landed']}, dead-lettered {counts['dead_lettered']} in {counts['files']} files")
-    print(f"ingest: {report.consumed} events consumed")
+    print(f"ingest: {landed.consumed} events consumed")
     return 0
 
 
 def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from kouiki import ingest_status
+    from kouiki.landing import status
 
-    print(ingest_status.render(ingest_status.collect(settings)))
+    print(status.render(status.collect(settings)))
     return 0
 
 
@@ -70,32 +78,43 @@ def _cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_build(args: argparse.Namespace, settings: Settings) -> int:
-    result = warehouse.build(settings, select=args.select)
+    from kouiki.warehouse.dbt import build
+    from kouiki.warehouse.publish import publish
+
+    result = build(settings, select=args.select)
     print(f"dbt build: {result.summary} in {result.seconds:.1f} s")
     if not args.no_publish:
-        print(f"published {warehouse.publish(settings)}")
+        print(f"published {publish(settings)}")
     return 0
 
 
 def _cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
-    print(f"published {warehouse.publish(settings)}")
+    from kouiki.warehouse.publish import publish
+
+    print(f"published {publish(settings)}")
     return 0
 
 
 def _cmd_up(args: argparse.Namespace, settings: Settings) -> int:
-    for line in platform.up(settings):
+    from kouiki.services import local_stack
+
+    for line in local_stack.up(settings):
         print(line)
     return 0
 
 
 def _cmd_down(args: argparse.Namespace, settings: Settings) -> int:
-    for line in platform.down(settings):
+    from kouiki.services import local_stack
+
+    for line in local_stack.down(settings):
         print(line)
     return 0
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    for line in platform.demo(settings, seed=args.seed):
+    from kouiki.services import local_stack
+
+    for line in local_stack.demo(settings, seed=args.seed):
         print(line, flush=True)
     return 0
 
@@ -162,10 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
     try:
-        return int(args.func(args, settings))
-    except (procs.ServiceError, warehouse.BuildError) as exc:
+        return int(args.func(args, Settings.from_env()))
+    except Exception as exc:
+        from kouiki.services.processes import ServiceError
+        from kouiki.warehouse.dbt import BuildError
+
+        if not isinstance(exc, ServiceError | BuildError | ConfigError):
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -1,37 +1,99 @@
-"""Runtime settings, read from the environment with working local defaults."""
+"""Every setting of the platform, read from the environment in one place: :meth:`Settings.from_env`.
+
+Each field names its environment variable, its default and what it is for; the README's
+configuration table is generated from this list (``python -m kouiki.config``) and a test keeps the
+two equal. Nothing else in the package reads the environment for a setting. Services the platform
+starts (Airflow, dbt, Superset, the DAG tasks) get the same values back through :meth:`Settings.environment`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-REGISTRY_TOPIC = "kouiki.registry.v1"
-REPORTS_TOPIC = "kouiki.reports.v1"
-DEADLETTER_TOPIC = "kouiki.deadletter.v1"
-INGEST_TOPICS = (REGISTRY_TOPIC, REPORTS_TOPIC)
-TOPIC_PARTITIONS = {REGISTRY_TOPIC: 3, REPORTS_TOPIC: 3, DEADLETTER_TOPIC: 1}
+PROJECT_FOLDERS = ("dbt_project", "superset_assets", "dags", "infra")
 
-# The repository checkout this package was installed from (editable install).
-REPO_ROOT = Path(__file__).resolve().parents[2]
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unusable."""
+
+
+def _var(name: str, doc: str, default_doc: str | None = None) -> dict[str, Any]:
+    return {"env": name, "doc": doc, "default_doc": default_doc}
 
 
 @dataclass(frozen=True)
 class Settings:
-    bootstrap_servers: str
-    data_dir: Path
-    session_timeout_ms: int
-    max_message_bytes: int
+    """The platform's settings. Construct with keywords in tests; ``from_env`` everywhere else."""
+
+    bootstrap_servers: str = field(default="127.0.0.1:9092", metadata=_var(
+        "KOUIKI_BOOTSTRAP_SERVERS", "Kafka bootstrap servers"))
+    data_dir: Path = field(default=Path("data"), metadata=_var(
+        "KOUIKI_DATA_DIR", "lake, warehouse, serving file, service state and logs (`run/logs/`)", "./data"))
+    project_dir: Path | None = field(default=None, metadata=_var(
+        "KOUIKI_PROJECT_DIR", "the checkout holding `dbt_project/`, `superset_assets/`, `dags/` and `infra/`",
+        "the checkout the package runs from"))
+    max_message_bytes: int = field(default=1024 * 1024, metadata=_var(
+        "KOUIKI_MAX_MESSAGE_BYTES", "largest document accepted by submit and the lander (bytes)"))
+    lander_batch: int = field(default=5000, metadata=_var(
+        "KOUIKI_LANDER_BATCH", "most records per landed Parquet file"))
+    ingest_schedule: str = field(default="* * * * *", metadata=_var(
+        "KOUIKI_INGEST_SCHEDULE", "when `kouiki_ingest` runs (cron, read when the DAG file is parsed)"))
+    admin_password: str = field(default="", repr=False, metadata=_var(
+        "KOUIKI_ADMIN_PASSWORD", "the admin login of Airflow and Superset", "generated once per data directory"))
+    airflow_port: int = field(default=8080, metadata=_var(
+        "KOUIKI_AIRFLOW_PORT", "Airflow's web port, bound to 127.0.0.1"))
+    airflow_db_url: str = field(default="", metadata=_var(
+        "KOUIKI_AIRFLOW_DB_URL", "Airflow metadata database (SQLAlchemy URL; PostgreSQL in production)",
+        "SQLite under `<data dir>/run/airflow/`"))
+    superset_port: int = field(default=8088, metadata=_var(
+        "KOUIKI_SUPERSET_PORT", "Superset's web port, bound to 127.0.0.1"))
+    superset_secret_key: str = field(default="", repr=False, metadata=_var(
+        "SUPERSET_SECRET_KEY", "Superset's session signing key", "generated once per data directory"))
+    quality_max_missing_reports: int = field(default=0, metadata=_var(
+        "KOUIKI_QUALITY_MAX_MISSING_REPORTS", "daily check: missing reports tolerated"))
+    quality_max_new_dead_letters: int = field(default=0, metadata=_var(
+        "KOUIKI_QUALITY_MAX_NEW_DEAD_LETTERS", "daily check: new dead letters tolerated in the window"))
+    quality_dead_letter_window_hours: float = field(default=24.0, metadata=_var(
+        "KOUIKI_QUALITY_DEAD_LETTER_WINDOW_HOURS", "daily check: the dead-letter window"))
+    quality_max_lake_age_hours: float = field(default=168.0, metadata=_var(
+        "KOUIKI_QUALITY_MAX_LAKE_AGE_HOURS", "daily check: how old the newest landed event may be"))
+    venv_bin: Path | None = field(default=None, metadata=_var(
+        "KOUIKI_VENV_BIN", "`bin/` of the platform environment (Airflow)", "`.venv/bin` of the checkout"))
+    venv_dbt_bin: Path | None = field(default=None, metadata=_var(
+        "KOUIKI_VENV_DBT_BIN", "`bin/` of the dbt environment", "`.venv-dbt/bin` of the checkout"))
+    venv_superset_bin: Path | None = field(default=None, metadata=_var(
+        "KOUIKI_VENV_SUPERSET_BIN", "`bin/` of the Superset environment", "`.venv-superset/bin` of the checkout"))
+    fault_pause_before_rename_ms: int = field(default=0, metadata=_var(
+        "KOUIKI_FAULT_PAUSE_BEFORE_RENAME_MS", "fault-injection tests only: pause between writing and renaming "
+        "a lake file"))
 
     @classmethod
-    def from_env(cls) -> Settings:
-        data_dir = Path(os.environ.get("KOUIKI_DATA_DIR", "./data")).resolve()
-        return cls(
-            bootstrap_servers=os.environ.get("KOUIKI_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
-            data_dir=data_dir,
-            session_timeout_ms=int(os.environ.get("KOUIKI_SESSION_TIMEOUT_MS", "6000")),
-            max_message_bytes=int(os.environ.get("KOUIKI_MAX_MESSAGE_BYTES", str(1024 * 1024))),
-        )
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f, raw)
+        settings = cls(**values)
+        return dataclasses.replace(settings, data_dir=settings.data_dir.resolve())
+
+    def environment(self) -> dict[str, str]:
+        """These settings as environment variables, for the processes the platform starts."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is not None and value != "":
+                out[f.metadata["env"]] = str(value)
+        out["KOUIKI_DATA_DIR"] = str(self.data_dir.resolve())
+        out["KOUIKI_PROJECT_DIR"] = str(self.project_root)
+        return out
 
     @property
     def lake_dir(self) -> Path:
@@ -60,9 +122,51 @@ class Settings:
         host, _, port = first.rpartition(":")
         return host or "127.0.0.1", int(port)
 
+    @property
+    def project_root(self) -> Path:
+        """The checkout holding dbt_project/, superset_assets/, dags/ and infra/."""
+        return self.project_dir if self.project_dir is not None else default_project_root()
 
-def venv_bin(venv: str, name: str) -> Path:
-    """Path of an executable in one of the repository's virtual environments (.venv-dbt, ...)."""
-    override = os.environ.get(f"KOUIKI_{venv.strip('.').replace('-', '_').upper()}_BIN")
-    base = Path(override) if override else REPO_ROOT / venv / "bin"
-    return base / name
+    def venv_executable(self, venv: str, name: str) -> Path:
+        """An executable of one of the three environments: ``.venv``, ``.venv-dbt`` or ``.venv-superset``."""
+        override = {".venv": self.venv_bin, ".venv-dbt": self.venv_dbt_bin,
+                    ".venv-superset": self.venv_superset_bin}[venv]
+        return (override if override is not None else self.project_root / venv / "bin") / name
+
+
+def default_project_root() -> Path:
+    """The checkout this package is installed from (an editable install), else the working directory
+    when it is a checkout; otherwise KOUIKI_PROJECT_DIR has to say where it is."""
+    for candidate in (Path(__file__).resolve().parents[2], Path.cwd()):
+        if all((candidate / folder).is_dir() for folder in PROJECT_FOLDERS):
+            return candidate
+    raise ConfigError("cannot find the Kouiki checkout (dbt_project/, superset_assets/, dags/, infra/): "
+                      "run from the checkout or set KOUIKI_PROJECT_DIR to it")
+
+
+def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
+    kind = str(f.type)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if "Path" in kind:
+            return Path(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{f.metadata['env']}={raw!r}: {exc}") from exc
+    return raw
+
+
+def markdown_table() -> str:
+    """The README's configuration table."""
+    lines = ["| variable | default | |", "|---|---|---|"]
+    defaults = Settings()
+    for f in dataclasses.fields(Settings):
+        shown = f.metadata["default_doc"] or f"`{getattr(defaults, f.name)}`"
+        lines.append(f"| `{f.metadata['env']}` | {shown} | {f.metadata['doc']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from kouiki import superset_runtime
 from kouiki.config import Settings
-from tests.browser.superset_stack import build_and_publish, running_superset, write_sample_lake
-from tests.conftest import OUTPUT, free_port, settings_for
+from kouiki.services.superset import bundle, security
+from tests.support.platform import OUTPUT, free_port, settings_for
+from tests.support.superset_stack import build_and_publish, running_superset, write_sample_lake
 
 pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
@@ -36,7 +36,7 @@ CABINET_USER, CABINET_PASSWORD = "test_cabinet_browser", "kouiki-test-cabinet"
 
 
 def dashboards() -> list[dict[str, Any]]:
-    paths = sorted((superset_runtime.ASSETS_DIR / "dashboards").glob("*.yaml"))
+    paths = sorted((bundle.assets_dir() / "dashboards").glob("*.yaml"))
     return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in paths]
 
 
@@ -50,7 +50,7 @@ def superset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     write_sample_lake(settings)
     build_and_publish(settings)
     with running_superset(settings, free_port()) as admin:
-        admin.ensure_user(CABINET_USER, CABINET_PASSWORD, ["Gamma", superset_runtime.CABINET_ROLE])
+        security.ensure_user(admin, CABINET_USER, CABINET_PASSWORD, ["Gamma", security.CABINET_ROLE])
         os.environ["KOUIKI_BROWSER_BASE_URL"] = admin.url
         yield settings
     os.environ.pop("KOUIKI_BROWSER_BASE_URL", None)

@@ -82,7 +82,7 @@ def test_dag_files_import_nothing_heavy_at_parse_time() -> None:
 
 
 def test_assets_chain_the_three_stages(dagbag: Any) -> None:
-    from kouiki.assets import DUCKDB_POOL, RAW_LAKE, SERVING_MARTS, WAREHOUSE_MARTS
+    from kouiki.orchestration.assets import DUCKDB_POOL, RAW_LAKE, SERVING_MARTS, WAREHOUSE_MARTS
 
     ingest, transform, publish = (dagbag.dags[d] for d in ("kouiki_ingest", "kouiki_transform", "kouiki_publish"))
     assert [o.uri for o in ingest.get_task("land_topics").outlets] == [RAW_LAKE.uri]

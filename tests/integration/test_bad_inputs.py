@@ -13,10 +13,13 @@ import duckdb
 import pytest
 from kafka import TopicPartition
 
-from kouiki import broker, kafka_io, lander
-from kouiki.config import DEADLETTER_TOPIC, INGEST_TOPICS, REGISTRY_TOPIC, REPORTS_TOPIC, Settings
-from tests.conftest import free_port, run_kouiki, settings_for
+from kouiki.config import Settings
+from kouiki.landing import coordinator
+from kouiki.messaging import clients
+from kouiki.messaging.topics import DEADLETTER_TOPIC, INGEST_TOPICS, REGISTRY_TOPIC, REPORTS_TOPIC
+from kouiki.services import broker
 from tests.support.bad_inputs import CASES, REGISTRY
+from tests.support.platform import free_port, run_kouiki, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +41,7 @@ def registered(tmp_path: Path) -> Settings:
 
 
 def end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
-    consumer = kafka_io.consumer(settings, auto_offset_reset="earliest")
+    consumer = clients.consumer(settings, auto_offset_reset="earliest")
     try:
         partitions = [TopicPartition(t, p) for t in INGEST_TOPICS for p in consumer.partitions_for_topic(t) or []]
         consumer.assign(partitions)
@@ -71,14 +74,14 @@ def test_submit_rejects_every_case_with_a_located_error_and_sends_nothing(regist
 
 
 def test_raw_injection_dead_letters_every_case_with_its_reason(registered: Settings) -> None:
-    producer = kafka_io.producer(registered, max_request_size=4 * 1024 * 1024)
+    producer = clients.producer(registered, max_request_size=4 * 1024 * 1024)
     sent = {}
     for case in CASES:
         meta = producer.send(case.topic, key=b"corpus", value=case.raw).get(timeout=10)
         sent[(meta.topic, meta.partition, meta.offset)] = case
     producer.close()
 
-    report = lander.land(registered)
+    report = coordinator.land(registered)
 
     glob = registered.raw_dir / "*" / "*" / "*" / "*.parquet"
     rows = duckdb.sql(f"select _topic, _partition, _offset, _status, _error_class "
@@ -93,7 +96,7 @@ def test_raw_injection_dead_letters_every_case_with_its_reason(registered: Setti
     assert sum(c["dead_lettered"] for c in report.counts.values()) == len(CASES)
     assert sum(c["landed"] for (t, _e, _p), c in report.counts.items() if t == REGISTRY_TOPIC) == len(REGISTRY)
 
-    consumer = kafka_io.consumer(registered, auto_offset_reset="earliest")
+    consumer = clients.consumer(registered, auto_offset_reset="earliest")
     consumer.assign([TopicPartition(DEADLETTER_TOPIC, 0)])
     letters = []
     while len(letters) < len(CASES):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kouiki import kafka_io
-from kouiki.config import TOPIC_PARTITIONS
-from tests.conftest import free_port, run_kouiki, settings_for
+from kouiki.messaging import clients
+from kouiki.messaging.topics import TOPIC_PARTITIONS
+from tests.support.platform import free_port, run_kouiki, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +20,7 @@ def test_start_creates_topics_binds_loopback_and_stops(data_dir: Path) -> None:
     try:
         assert "running" in started.stdout
         assert "answering" in run_kouiki(settings, "broker", "status", check=True).stdout
-        admin = kafka_io.admin(settings)
+        admin = clients.admin(settings)
         try:
             topics = set(admin.list_topics())
         finally:

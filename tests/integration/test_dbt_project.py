@@ -16,13 +16,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from kouiki import lake
-from kouiki.config import REPORTS_TOPIC
+from kouiki.lake import files as lake
+from kouiki.messaging.topics import REPORTS_TOPIC
 from kouiki.sample.generator import generate
 from kouiki.sample.national import write_to_lake
-from kouiki.warehouse import dbt
-from tests.conftest import settings_for
+from kouiki.warehouse.dbt import dbt
 from tests.support import reference
+from tests.support.platform import settings_for
 
 pytestmark = pytest.mark.integration
 AS_OF = date(2026, 11, 25)

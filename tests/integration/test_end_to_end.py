@@ -12,11 +12,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from kouiki import airflow_runtime, superset_runtime
 from kouiki.config import Settings
 from kouiki.sample.generator import generate
-from tests.conftest import free_port, run_kouiki, settings_for
+from kouiki.services import airflow
+from kouiki.services.airflow_api import AirflowClient
+from kouiki.services.superset import api, deploy
 from tests.support import reference
+from tests.support.platform import free_port, run_kouiki, settings_for
 from tests.support.stack import running_platform
 
 pytestmark = pytest.mark.integration
@@ -29,8 +31,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Broker, Airflow (LocalExecutor on PostgreSQL) and Superset on free loopback ports."""
     root = tmp_path_factory.mktemp("e2e")
     settings = settings_for(root / "data", f"127.0.0.1:{free_port()}")
-    with running_platform(settings, AIRFLOW_DB):
-        yield settings
+    with running_platform(settings, AIRFLOW_DB) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,7 @@ def submitted(platform: Settings) -> tuple[list[dict[str, Any]], float]:
 def published(platform: Settings, submitted: tuple[list[dict[str, Any]], float]) -> dict[str, Any]:
     """Airflow lands, builds and publishes: one ingest run is triggered over the REST API, the rest
     is chained by Assets."""
-    client = airflow_runtime.AirflowClient(platform)
+    client = AirflowClient(platform)
     client.wait_for_dags()
     client.trigger("kouiki_ingest")
     run = client.wait_for_success("kouiki_publish", after=submitted[1], timeout=420)
@@ -54,16 +56,16 @@ def published(platform: Settings, submitted: tuple[list[dict[str, Any]], float])
 
 
 @pytest.fixture(scope="module")
-def dashboard(platform: Settings, published: dict[str, Any]) -> superset_runtime.ApiClient:
+def dashboard(platform: Settings, published: dict[str, Any]) -> api.ApiClient:
     """Superset bootstrapped from infra/ and superset_assets/, serving the published file."""
-    superset_runtime.bootstrap(platform)
-    superset_runtime.start(platform)
-    return superset_runtime.admin_client(platform, legacy=True)
+    deploy.bootstrap(platform)
+    deploy.start(platform)
+    return api.admin_client(platform, legacy=True)
 
 
 def test_the_three_dags_ran_through_airflow(published: dict[str, Any]) -> None:
     client = published["client"]
-    for dag_id in airflow_runtime.DAG_IDS:
+    for dag_id in airflow.DAG_IDS:
         assert client.runs(dag_id, state="success"), f"{dag_id} has no successful run"
     assert published["run"]["dag_run_id"].startswith("asset_triggered__")
 
@@ -97,7 +99,7 @@ def test_prefecture_summary_equals_independent_totals(platform: Settings, submit
     assert sum(sum(r[2:]) for r in rows) == total  # reconciles to the yen
 
 
-def test_dashboard_chart_data_shows_the_same_numbers(submitted: Any, dashboard: superset_runtime.ApiClient) -> None:
+def test_dashboard_chart_data_shows_the_same_numbers(submitted: Any, dashboard: api.ApiClient) -> None:
     docs, _ = submitted
     expected = reference.investment_by_prefecture_year(docs)
     client = dashboard
@@ -113,7 +115,7 @@ def test_dashboard_chart_data_shows_the_same_numbers(submitted: Any, dashboard: 
         assert shown_map == {f"JP-{p}": yen for (p, y, s), yen in expected.items() if y == fy and s == "executed"}
 
 
-def test_dashboard_page_opens(dashboard: superset_runtime.ApiClient) -> None:
-    response = dashboard.session.get(f"{superset_runtime.base_url()}/superset/dashboard/kouiki-overview/", timeout=60)
+def test_dashboard_page_opens(dashboard: api.ApiClient) -> None:
+    response = dashboard.session.get(f"{dashboard.url}/superset/dashboard/kouiki-overview/", timeout=60)
     assert response.status_code == 200
     assert "全国概況" in response.text or "kouiki-overview" in response.text

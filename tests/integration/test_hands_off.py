@@ -18,11 +18,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from kouiki import airflow_runtime
 from kouiki.config import Settings
 from kouiki.sample.generator import generate
-from tests.conftest import free_port, run_kouiki, settings_for
+from kouiki.services import airflow
+from kouiki.services.airflow_api import AirflowClient
 from tests.support import reference
+from tests.support.platform import free_port, run_kouiki, settings_for
 from tests.support.stack import running_platform
 
 pytestmark = pytest.mark.integration
@@ -38,8 +39,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Broker and Airflow (LocalExecutor, fresh PostgreSQL database) on free loopback ports."""
     settings = settings_for(tmp_path_factory.mktemp("handsoff") / "data", f"127.0.0.1:{free_port()}")
     # nothing listens on the Superset port: the cache refresh after publishing is a no-op
-    with running_platform(settings, AIRFLOW_DB, KOUIKI_INGEST_SCHEDULE=TEST_SCHEDULE):
-        yield settings
+    with running_platform(settings, AIRFLOW_DB, ingest_schedule=TEST_SCHEDULE) as running:
+        yield running
 
 
 def split_into_rounds(reports: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -91,14 +92,14 @@ def serving_total(settings: Settings) -> int | None:
     return int(row[0]) if row else None
 
 
-def wait_for_serving_total(settings: Settings, client: airflow_runtime.AirflowClient, total: int,
+def wait_for_serving_total(settings: Settings, client: AirflowClient, total: int,
                            since: float) -> float:
     """Poll the serving file (read-only, as Superset does) until it shows ``total``; fail on a failed run."""
     deadline = time.monotonic() + ROUND_TIMEOUT_S
     while time.monotonic() < deadline:
         if serving_total(settings) == total:
             return time.time()
-        for dag_id in airflow_runtime.DAG_IDS:
+        for dag_id in airflow.DAG_IDS:
             failed = [r for r in client.runs(dag_id, state="failed") if epoch(r["queued_at"]) >= since]
             assert not failed, f"{dag_id} run {failed[0]['dag_run_id']} failed"
         time.sleep(1)
@@ -116,7 +117,7 @@ def last_landing(settings: Settings, topic: str, before: float) -> float:
     return max(t for t in times if t <= before + 1)
 
 
-def ingest_run_at(client: airflow_runtime.AirflowClient, moment: float) -> dict[str, Any]:
+def ingest_run_at(client: AirflowClient, moment: float) -> dict[str, Any]:
     """The kouiki_ingest run that was running at ``moment`` (the one that landed the reports)."""
     for run in client.runs("kouiki_ingest"):
         if epoch(run["start_date"]) <= moment <= epoch(run["end_date"]) + 1:
@@ -125,7 +126,7 @@ def ingest_run_at(client: airflow_runtime.AirflowClient, moment: float) -> dict[
 
 
 def test_submitted_reports_reach_serving_without_any_trigger(platform: Settings) -> None:
-    client = airflow_runtime.AirflowClient(platform)
+    client = AirflowClient(platform)
     client.wait_for_dags()
     docs = generate(seed=7, quarters=6)
     register(platform, docs.registry)
@@ -149,7 +150,7 @@ def test_submitted_reports_reach_serving_without_any_trigger(platform: Settings)
               f"{submitted - started:.1f} s; submit -> serving {served - submitted:.1f} s "
               f"(tick {tick - submitted:+.1f} s from submit, landed {landed - tick:.1f} s after the tick, "
               f"freshness + build + publish {served - landed:.1f} s)", flush=True)
-    for dag_id in airflow_runtime.DAG_IDS:
+    for dag_id in airflow.DAG_IDS:
         manual = [r for r in client.runs(dag_id) if r["run_type"] == "manual"]
         assert not manual, f"{dag_id} was triggered by hand: {manual}"
     worst_default = DEFAULT_INTERVAL_S + max(chains)

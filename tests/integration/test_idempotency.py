@@ -11,11 +11,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from kouiki import broker
 from kouiki.config import Settings
 from kouiki.sample.generator import generate
-from tests.conftest import free_port, run_kouiki, settings_for
+from kouiki.services import broker
 from tests.support import reference
+from tests.support.platform import free_port, run_kouiki, settings_for
 
 pytestmark = pytest.mark.integration
 

@@ -19,10 +19,13 @@ import duckdb
 import psutil
 import pytest
 
-from kouiki import broker, kafka_io, lake
-from kouiki.config import REPORTS_TOPIC, Settings
+from kouiki.config import Settings
+from kouiki.lake import files as lake
+from kouiki.messaging import clients
+from kouiki.messaging.topics import REPORTS_TOPIC
 from kouiki.sample.generator import generate
-from tests.conftest import free_port, run_kouiki, settings_for
+from kouiki.services import broker
+from tests.support.platform import free_port, run_kouiki, settings_for
 
 pytestmark = pytest.mark.integration
 CHUNK = 1500
@@ -40,7 +43,7 @@ def register(settings: Settings, tmp_path: Path) -> None:
 def produce_reports(settings: Settings, first: int, count: int) -> None:
     """Reports ``first`` .. ``first + count - 1``; every 500th is cut short (poison)."""
     sample = SAMPLE
-    producer = kafka_io.producer(settings)
+    producer = clients.producer(settings)
     for i in range(first, first + count):
         doc = dict(sample.reports[i % len(sample.reports)])
         doc["event_id"] = str(uuid.UUID(int=i + 1, version=4))

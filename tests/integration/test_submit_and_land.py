@@ -12,10 +12,14 @@ import duckdb
 import pytest
 from kafka import TopicPartition
 
-from kouiki import broker, kafka_io, lander, submit
-from kouiki.config import DEADLETTER_TOPIC, REPORTS_TOPIC, Settings
+from kouiki.config import Settings
+from kouiki.intake import submit
+from kouiki.landing import coordinator
+from kouiki.messaging import clients
+from kouiki.messaging.topics import DEADLETTER_TOPIC, REPORTS_TOPIC
 from kouiki.sample.generator import generate
-from tests.conftest import free_port, run_kouiki, settings_for
+from kouiki.services import broker
+from tests.support.platform import free_port, run_kouiki, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -118,17 +122,17 @@ def test_poison_messages_are_dead_lettered_unchanged_with_headers(tmp_path: Path
     broker.start(settings)
     try:
         poison = [b"\x82\xa0 shift_jis?", b'{"schema_version": "1.0"', b"[]"]
-        producer = kafka_io.producer(settings)
+        producer = clients.producer(settings)
         offsets = [producer.send(REPORTS_TOPIC, key=b"KR-X-01-P01", value=v).get(timeout=10).offset
                    for v in poison]
         producer.close()
-        report = lander.land(settings)
+        report = coordinator.land(settings)
         counts = next(iter(report.counts.values()))
         assert (counts["consumed"], counts["landed"], counts["dead_lettered"]) == (3, 0, 3)
         assert [row[2:] for row in lake_rows(settings, REPORTS_TOPIC)] == [
             ("dead_letter", "NotUtf8"), ("dead_letter", "InvalidJson"), ("dead_letter", "SchemaViolation")]
 
-        consumer = kafka_io.consumer(settings, auto_offset_reset="earliest")
+        consumer = clients.consumer(settings, auto_offset_reset="earliest")
         consumer.assign([TopicPartition(DEADLETTER_TOPIC, 0)])
         records = [r for batch in consumer.poll(timeout_ms=5000).values() for r in batch]
         consumer.close()
@@ -167,17 +171,18 @@ def test_reports_sent_while_landing_wait_for_the_next_run_instead_of_dead_letter
     broker.start(settings)
     try:
         files = sample_files(tmp_path, seed=25)
-        snapshot = lander.Lander._end_offsets
+        snapshot = coordinator.Lander._end_offsets
 
-        def submit_right_after_the_snapshot(self: lander.Lander, topic: str, timeout: float = 10.0) -> dict[int, int]:
+        def submit_right_after_the_snapshot(self: coordinator.Lander, topic: str,
+                                            timeout: float = 10.0) -> dict[int, int]:
             ends = snapshot(self, topic, timeout)
             run_kouiki(settings, "submit", *map(str, files), check=True)
             return ends
 
-        monkeypatch.setattr(lander.Lander, "_end_offsets", submit_right_after_the_snapshot)
-        first = lander.land(settings)
+        monkeypatch.setattr(coordinator.Lander, "_end_offsets", submit_right_after_the_snapshot)
+        first = coordinator.land(settings)
         monkeypatch.undo()
-        second = lander.land(settings)
+        second = coordinator.land(settings)
         sent = sum(1 for line in files[1].read_text().splitlines() if line.strip())
         reports_first = sum(c["consumed"] for (t, _e, _p), c in first.counts.items() if t == REPORTS_TOPIC)
         assert reports_first == 0  # the reports were not there when the run began

@@ -16,11 +16,12 @@ import pytest
 import requests
 import yaml
 
-from kouiki import superset_runtime, warehouse
-from kouiki.config import Settings, venv_bin
-from tests.browser.superset_stack import build_and_publish, running_superset, write_sample_lake
-from tests.conftest import free_port, settings_for
-from tests.unit.test_superset_bundle import dataset_tables, exposure_dashboards, load
+from kouiki.config import Settings
+from kouiki.services.superset import api, bundle, deploy, process, security
+from kouiki.warehouse.dbt import dbt
+from tests.support.bundle import dataset_tables, exposure_dashboards, load
+from tests.support.platform import free_port, settings_for
+from tests.support.superset_stack import build_and_publish, running_superset, write_sample_lake
 
 pytestmark = pytest.mark.integration
 SECRETARIAT_PASSWORD = "kouiki-test-secretariat"  # test-only user in a throwaway Superset
@@ -38,7 +39,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def admin(settings: Settings) -> Iterator[superset_runtime.ApiClient]:
+def admin(settings: Settings) -> Iterator[api.ApiClient]:
     with running_superset(settings, free_port()) as client:
         yield client
 
@@ -51,7 +52,7 @@ def uuid(nn: str) -> str:
 
 
 def test_every_dataset_reads_a_model_in_the_dbt_manifest(settings: Settings) -> None:
-    proc = warehouse.dbt(settings, "parse")
+    proc = dbt(settings, "parse")
     assert proc.returncode == 0, proc.stdout[-2000:]
     manifest = json.loads((settings.data_dir / "dbt" / "target" / "manifest.json").read_text())
     models = {(n["schema"], n["name"]) for n in manifest["nodes"].values() if n["resource_type"] == "model"}
@@ -64,14 +65,15 @@ def test_every_dataset_reads_a_model_in_the_dbt_manifest(settings: Settings) -> 
 
 
 def superset_cli(settings: Settings, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(venv_bin(".venv-superset", "superset")), "version"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300, check=False)
+    superset = settings.venv_executable(".venv-superset", "superset")
+    return subprocess.run([str(superset), "version"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, check=False)
 
 
 @pytest.mark.parametrize("key", [None, "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET"])
 def test_superset_refuses_to_start_without_a_real_secret_key(settings: Settings, tmp_path: Path,
                                                              key: str | None) -> None:
-    env = superset_runtime.superset_env(settings) | {"KOUIKI_SUPERSET_HOME": str(tmp_path)}
+    env = process.superset_env(settings) | {"KOUIKI_SUPERSET_HOME": str(tmp_path)}
     env.pop("FLASK_DEBUG", None)
     if key is None:
         env.pop("SUPERSET_SECRET_KEY")
@@ -84,8 +86,8 @@ def test_superset_refuses_to_start_without_a_real_secret_key(settings: Settings,
 
 
 def test_default_language_is_japanese_and_english_is_selectable(settings: Settings,
-                                                                admin: superset_runtime.ApiClient) -> None:
-    client = superset_runtime.admin_client(settings, legacy=True)
+                                                                admin: api.ApiClient) -> None:
+    client = api.admin_client(settings, legacy=True)
     page = client.session.get(f"{client.url}/superset/welcome/", timeout=60).text
     assert '&#34;locale&#34;: &#34;ja&#34;' in page or '"locale": "ja"' in page
     assert "/lang/en" in page
@@ -96,7 +98,7 @@ def test_default_language_is_japanese_and_english_is_selectable(settings: Settin
     assert '&#34;locale&#34;: &#34;en&#34;' in page or '"locale": "en"' in page
 
 
-def test_anonymous_users_get_nothing(admin: superset_runtime.ApiClient) -> None:
+def test_anonymous_users_get_nothing(admin: api.ApiClient) -> None:
     for path in ("/api/v1/chart/", "/api/v1/dashboard/", "/api/v1/dataset/"):
         assert requests.get(f"{admin.url}{path}", timeout=30).status_code == 401
 
@@ -104,31 +106,31 @@ def test_anonymous_users_get_nothing(admin: superset_runtime.ApiClient) -> None:
 # --- bundle round trip --------------------------------------------------------------------------
 
 
-def snapshot(client: superset_runtime.ApiClient) -> dict[str, Any]:
+def snapshot(client: api.ApiClient) -> dict[str, Any]:
     """ids, uuids, titles and params of every bundle asset as Superset holds them."""
     state: dict[str, Any] = {}
     for kind, resource, title in (("charts", "chart", "slice_name"), ("dashboards", "dashboard", "dashboard_title"),
                                   ("datasets", "dataset", "table_name")):
-        for asset_uuid in superset_runtime.bundle_uuids(kind):
+        for asset_uuid in bundle.bundle_uuids(kind):
             asset_id = client.id_by_uuid(resource, asset_uuid)
-            saved = client._json("GET", f"/api/v1/{resource}/{asset_id}")["result"]
+            saved = client.request_json("GET", f"/api/v1/{resource}/{asset_id}")["result"]
             params = saved.get("params") or saved.get("json_metadata") or ""
             state[asset_uuid] = {"id": asset_id, "title": saved[title], "params": params,
                                  "position": saved.get("position_json")}
     return state
 
 
-def test_export_then_reimport_changes_nothing(admin: superset_runtime.ApiClient) -> None:
+def test_export_then_reimport_changes_nothing(admin: api.ApiClient) -> None:
     before = snapshot(admin)
-    ids = [admin.id_by_uuid("dashboard", u) for u in superset_runtime.bundle_uuids("dashboards")]
-    exported = admin._request("GET", "/api/v1/dashboard/export/", params={"q": f"!({','.join(map(str, ids))})"})
+    ids = [admin.id_by_uuid("dashboard", u) for u in bundle.bundle_uuids("dashboards")]
+    exported = admin.request("GET", "/api/v1/dashboard/export/", params={"q": f"!({','.join(map(str, ids))})"})
     with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
         names = archive.namelist()
         exported_uuids = {str(yaml.safe_load(archive.read(n))["uuid"]) for n in names
                           if n.endswith(".yaml") and "/metadata.yaml" not in n}
-    assert set(superset_runtime.bundle_uuids("dashboards")) <= exported_uuids
-    assert set(superset_runtime.bundle_uuids("charts")) <= exported_uuids
-    admin._request("POST", "/api/v1/dashboard/import/", files={"formData": ("export.zip", exported.content)},
+    assert set(bundle.bundle_uuids("dashboards")) <= exported_uuids
+    assert set(bundle.bundle_uuids("charts")) <= exported_uuids
+    admin.request("POST", "/api/v1/dashboard/import/", files={"formData": ("export.zip", exported.content)},
                    data={"overwrite": "true"})
     assert snapshot(admin) == before
 
@@ -136,10 +138,10 @@ def test_export_then_reimport_changes_nothing(admin: superset_runtime.ApiClient)
 # --- row-level security -------------------------------------------------------------------------
 
 
-def secretariat(admin: superset_runtime.ApiClient, code: str) -> superset_runtime.ApiClient:
+def secretariat(admin: api.ApiClient, code: str) -> api.ApiClient:
     username = f"test_{code.lower()}"
-    admin.ensure_user(username, SECRETARIAT_PASSWORD, ["Gamma", superset_runtime.secretariat_role(code)])
-    client = superset_runtime.ApiClient()
+    security.ensure_user(admin, username, SECRETARIAT_PASSWORD, ["Gamma", security.secretariat_role(code)])
+    client = api.ApiClient()
     client.login(username, SECRETARIAT_PASSWORD)
     return client
 
@@ -148,27 +150,27 @@ def codes_in(rows: list[dict[str, Any]]) -> set[str]:
     return {r["consortium_code"] for r in rows}
 
 
-def context_for(admin: superset_runtime.ApiClient, chart_nn: str) -> dict[str, Any]:
+def context_for(admin: api.ApiClient, chart_nn: str) -> dict[str, Any]:
     saved = admin.chart(uuid(chart_nn))
     return dict(json.loads(saved["query_context"]))
 
 
-def post_chart_data(client: superset_runtime.ApiClient, context: dict[str, Any]) -> list[dict[str, Any]]:
-    result = client._json("POST", "/api/v1/chart/data", json=context | {"force": True})
+def post_chart_data(client: api.ApiClient, context: dict[str, Any]) -> list[dict[str, Any]]:
+    result = client.request_json("POST", "/api/v1/chart/data", json=context | {"force": True})
     return list(result["result"][0]["data"])
 
 
-def test_security_is_idempotent(settings: Settings, admin: superset_runtime.ApiClient) -> None:
-    first = superset_runtime.apply_security(settings)
-    assert superset_runtime.apply_security(settings) == first
-    rls = admin._json("GET", "/api/v1/rowlevelsecurity/", params={"q": "(page_size:100)"})
+def test_security_is_idempotent(settings: Settings, admin: api.ApiClient) -> None:
+    first = security.apply_security(settings)
+    assert security.apply_security(settings) == first
+    rls = admin.request_json("GET", "/api/v1/rowlevelsecurity/", params={"q": "(page_size:100)"})
     names = [r["name"] for r in rls["result"]]
     assert len(names) == len(set(names)) == len(first["secretariat_roles"]) + 1
 
 
 def test_secretariat_chart_data_holds_only_its_consortium(settings: Settings,
-                                                          admin: superset_runtime.ApiClient) -> None:
-    codes = superset_runtime.consortium_codes(settings.serving_path)
+                                                          admin: api.ApiClient) -> None:
+    codes = security.consortium_codes(settings.serving_path)
     own = codes[0]
     client = secretariat(admin, own)
     for chart_nn in CONSORTIUM_CHARTS:
@@ -181,8 +183,8 @@ def test_secretariat_chart_data_holds_only_its_consortium(settings: Settings,
         assert codes_in(post_chart_data(client, context)) == {own}, chart_nn
 
 
-def test_secretariat_cannot_widen_its_filters(settings: Settings, admin: superset_runtime.ApiClient) -> None:
-    codes = superset_runtime.consortium_codes(settings.serving_path)
+def test_secretariat_cannot_widen_its_filters(settings: Settings, admin: api.ApiClient) -> None:
+    codes = security.consortium_codes(settings.serving_path)
     own, other = codes[0], codes[1]
     client = secretariat(admin, own)
     context = context_for(admin, "53")
@@ -197,54 +199,55 @@ def test_secretariat_cannot_widen_its_filters(settings: Settings, admin: superse
     for attempt in attempts:
         try:
             rows = post_chart_data(client, context | {"queries": [query | attempt]})
-        except superset_runtime.SupersetError:
+        except process.SupersetError:
             continue  # rejected outright is fine too
         assert codes_in(rows) <= {own}, attempt
 
 
 def test_secretariat_cannot_read_cabinet_only_charts_or_datasets(settings: Settings,
-                                                                 admin: superset_runtime.ApiClient) -> None:
-    client = secretariat(admin, superset_runtime.consortium_codes(settings.serving_path)[0])
-    with pytest.raises(superset_runtime.SupersetError, match="403|404|not found"):
+                                                                 admin: api.ApiClient) -> None:
+    client = secretariat(admin, security.consortium_codes(settings.serving_path)[0])
+    with pytest.raises(process.SupersetError, match="403|404|not found"):
         client.chart_data(uuid("22"))  # per-prefecture table over all consortia: not even listed
     summary = admin.id_by_uuid("dataset", uuid("11"))
     context = context_for(admin, "22") | {"datasource": {"id": summary, "type": "table"}}
-    with pytest.raises(superset_runtime.SupersetError, match="403"):
+    with pytest.raises(process.SupersetError, match="403"):
         post_chart_data(client, context)
     # the secretariat's own chart pointed at another dataset id is refused too
     fct_investment = admin.id_by_uuid("dataset", uuid("12"))
     context = context_for(admin, "53") | {"datasource": {"id": fct_investment, "type": "table"}}
-    with pytest.raises(superset_runtime.SupersetError, match="403"):
+    with pytest.raises(process.SupersetError, match="403"):
         post_chart_data(client, context)
-    with pytest.raises(superset_runtime.SupersetError, match="403|401"):
-        client._json("POST", "/api/v1/sqllab/execute/", json={"database_id": 1, "sql": "select 1", "runAsync": False})
+    with pytest.raises(process.SupersetError, match="403|401"):
+        client.request_json("POST", "/api/v1/sqllab/execute/",
+                            json={"database_id": 1, "sql": "select 1", "runAsync": False})
 
 
-def test_a_user_without_a_kouiki_role_sees_no_rows(settings: Settings, admin: superset_runtime.ApiClient) -> None:
+def test_a_user_without_a_kouiki_role_sees_no_rows(settings: Settings, admin: api.ApiClient) -> None:
     """Gamma plus dataset access but no Kouiki role: the Base filter leaves nothing."""
-    roles = admin.roles()
-    reader = admin.ensure_role("test_plain_reader", roles)
+    roles = security.role_ids(admin)
+    reader = security.ensure_role(admin, "test_plain_reader", roles)
     dataset = admin.id_by_uuid("dataset", uuid("16"))
-    admin.set_role_permissions(reader, admin.datasource_access_ids([dataset]))
-    admin.ensure_user("test_plain", SECRETARIAT_PASSWORD, ["Gamma", "test_plain_reader"])
-    client = superset_runtime.ApiClient()
+    security.set_role_permissions(admin, reader, security.datasource_access_ids(admin, [dataset]))
+    security.ensure_user(admin, "test_plain", SECRETARIAT_PASSWORD, ["Gamma", "test_plain_reader"])
+    client = api.ApiClient()
     client.login("test_plain", SECRETARIAT_PASSWORD)
     assert post_chart_data(client, context_for(admin, "53")) == []
 
 
-def test_cabinet_office_reads_every_dashboard(settings: Settings, admin: superset_runtime.ApiClient) -> None:
-    admin.ensure_user("test_cabinet", SECRETARIAT_PASSWORD, ["Gamma", superset_runtime.CABINET_ROLE])
-    client = superset_runtime.ApiClient()
+def test_cabinet_office_reads_every_dashboard(settings: Settings, admin: api.ApiClient) -> None:
+    security.ensure_user(admin, "test_cabinet", SECRETARIAT_PASSWORD, ["Gamma", security.CABINET_ROLE])
+    client = api.ApiClient()
     client.login("test_cabinet", SECRETARIAT_PASSWORD)
-    listed = client._json("GET", "/api/v1/dashboard/", params={"q": "(page_size:100)"})["result"]
+    listed = client.request_json("GET", "/api/v1/dashboard/", params={"q": "(page_size:100)"})["result"]
     assert {d["slug"] for d in listed} == {c["slug"] for c in load("dashboards").values()}
     assert len(client.chart_data(uuid("22"), filters={"fiscal_year": 2025})) == 47
 
 
-def test_reimport_keeps_security(settings: Settings, admin: superset_runtime.ApiClient) -> None:
-    superset_runtime.import_assets(settings)
-    superset_runtime.bootstrap(settings)
-    client = secretariat(admin, superset_runtime.consortium_codes(settings.serving_path)[0])
+def test_reimport_keeps_security(settings: Settings, admin: api.ApiClient) -> None:
+    bundle.import_assets(settings)
+    deploy.bootstrap(settings)
+    client = secretariat(admin, security.consortium_codes(settings.serving_path)[0])
     context = context_for(admin, "53")
     assert len(codes_in(post_chart_data(client, context))) == 1
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kouiki.config import REGISTRY_TOPIC, REPORTS_TOPIC
+from kouiki.messaging.topics import REGISTRY_TOPIC, REPORTS_TOPIC
 from kouiki.sample.generator import generate
 
 _SAMPLE = generate(seed=8, quarters=2)

@@ -3,15 +3,18 @@ PostgreSQL database) on free loopback ports, configured through the environment 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg2
 import pytest
 
-from kouiki import airflow_runtime, broker, superset_runtime
 from kouiki.config import Settings
-from tests.conftest import free_port
+from kouiki.services import airflow, broker
+from kouiki.services.superset import process
+from tests.support.platform import free_port
 
 
 def recreate_database(name: str) -> None:
@@ -24,23 +27,20 @@ def recreate_database(name: str) -> None:
 
 
 @contextmanager
-def running_platform(settings: Settings, airflow_db: str, **extra_env: str) -> Iterator[Settings]:
-    """Start broker and Airflow for ``settings``; stop everything (Superset too) afterwards."""
+def running_platform(settings: Settings, airflow_db: str, **overrides: Any) -> Iterator[Settings]:
+    """Start broker and Airflow for ``settings`` on free ports with a fresh PostgreSQL database; yield
+    the settings they run with; stop everything (Superset too) afterwards."""
     recreate_database(airflow_db)
+    settings = dataclasses.replace(
+        settings, airflow_port=free_port(), superset_port=free_port(),
+        airflow_db_url=f"postgresql+psycopg2://postgres@127.0.0.1:5432/{airflow_db}", **overrides)
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("KOUIKI_DATA_DIR", str(settings.data_dir))
-        env.setenv("KOUIKI_BOOTSTRAP_SERVERS", settings.bootstrap_servers)
-        env.setenv("KOUIKI_AIRFLOW_PORT", str(free_port()))
-        env.setenv("KOUIKI_SUPERSET_PORT", str(free_port()))
-        env.setenv("KOUIKI_AIRFLOW_DB_URL", f"postgresql+psycopg2://postgres@127.0.0.1:5432/{airflow_db}")
-        for name, value in extra_env.items():
-            env.setenv(name, value)
         env.delenv("KOUIKI_ADMIN_PASSWORD", raising=False)
         try:
             broker.start(settings)
-            airflow_runtime.start(settings)
+            airflow.start(settings)
             yield settings
         finally:
-            superset_runtime.stop(settings)
-            airflow_runtime.stop(settings)
+            process.stop(settings)
+            airflow.stop(settings)
             broker.stop(settings)

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from kouiki.contract import reader
-from kouiki.contract.validate import check_bytes, key_for, kind_of, topic_for, validate
+from kouiki.contract.check import check_bytes, kind_of, validate
+from kouiki.intake import files as reader
+from kouiki.messaging.topics import key_for, topic_for
 from kouiki.sample.generator import generate
 
 SAMPLE = generate(seed=3, quarters=2)

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from kouiki.contract import fast, rules
-from kouiki.contract.validate import schema_violations
+from kouiki.contract import model, rules
+from kouiki.contract.check import schema_violations
 from kouiki.sample.generator import generate
 from tests.support.bad_inputs import CASES
 
@@ -30,8 +30,8 @@ def gate_accepts(doc: Any) -> bool:
 def gate_verdict(doc: Any) -> str:
     """'accepted', or why the gate or the local rules refused."""
     try:
-        decoded = fast.decode(json.dumps(doc, ensure_ascii=False).encode())
-    except fast.GateError as exc:
+        decoded = model.decode(json.dumps(doc, ensure_ascii=False).encode())
+    except model.GateError as exc:
         return str(exc)
     return "rules" if rules.check_local(decoded) else "accepted"
 
@@ -128,8 +128,8 @@ def _duplicate(text: str, key: str, value: str) -> str:
 def test_duplicate_keys_are_found_however_the_json_is_spelled(text: str, duplicated: bool) -> None:
     verdict = gate_verdict(json.loads(text)) if not duplicated else None
     try:
-        fast.decode(text.encode())
-    except fast.GateError as exc:
+        model.decode(text.encode())
+    except model.GateError as exc:
         assert duplicated and "duplicate key" in str(exc)
     else:
         assert not duplicated and verdict == "accepted"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kouiki.lander import DEAD_LETTER, LANDED, classify
+from kouiki.landing.dead_letters import DEAD_LETTER, LANDED, classify
 from kouiki.sample.generator import generate
 
 REPORT = generate(seed=5, quarters=1).reports[0]

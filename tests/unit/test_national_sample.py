@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from kouiki.contract import check as contract
 from kouiki.contract import rules
-from kouiki.contract import validate as contract
 from kouiki.sample import national
 
 

@@ -12,8 +12,9 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from kouiki import freshness, quality
 from kouiki.config import Settings
+from kouiki.orchestration import alerts
+from kouiki.warehouse import freshness, quality
 
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 
@@ -116,23 +117,23 @@ def test_checks_open_the_serving_file_read_only(healthy: Path) -> None:
     assert not Path(f"{healthy}.wal").exists()
 
 
-def test_thresholds_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_thresholds_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KOUIKI_QUALITY_MAX_MISSING_REPORTS", "3")
     monkeypatch.setenv("KOUIKI_QUALITY_MAX_LAKE_AGE_HOURS", "12")
-    limits = quality.Thresholds.from_env()
+    limits = quality.Thresholds.of(Settings.from_env())
     assert limits.max_missing_reports == 3 and limits.max_lake_age == timedelta(hours=12)
 
 
 def test_failure_callback_logs_and_appends_an_alert(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    settings = Settings("127.0.0.1:9092", tmp_path / "data", 2000, 1 << 20)
+    settings = Settings(bootstrap_servers="127.0.0.1:9092", data_dir=tmp_path / "data")
     ti = SimpleNamespace(dag_id="kouiki_quality", task_id="check_serving_data", run_id="scheduled__2026-11-25",
                          try_number=3, log_url="http://127.0.0.1:8080/log")
     context = {"task_instance": ti, "exception": quality.QualityFailure("missing reports: FAILED — 2 ...")}
-    with caplog.at_level(logging.ERROR, logger="kouiki.quality"):
-        quality.on_failure(context, settings_factory=lambda: settings)
-        quality.on_failure(context, settings_factory=lambda: settings)
+    with caplog.at_level(logging.ERROR, logger="kouiki.orchestration.alerts"):
+        alerts.on_failure(context, settings_factory=lambda: settings)
+        alerts.on_failure(context, settings_factory=lambda: settings)
     assert "KOUIKI ALERT kouiki_quality.check_serving_data run scheduled__2026-11-25: missing reports" in caplog.text
-    records = [json.loads(line) for line in quality.alerts_path(settings).read_text().splitlines()]
+    records = [json.loads(line) for line in alerts.alerts_path(settings).read_text().splitlines()]
     assert len(records) == 2
     assert records[0]["dag_id"] == "kouiki_quality" and records[0]["try_number"] == 3
     assert records[0]["message"].startswith("missing reports: FAILED")
@@ -142,7 +143,7 @@ def test_failure_callback_never_raises(caplog: pytest.LogCaptureFixture) -> None
     def broken() -> Settings:
         raise OSError("disk full")
 
-    quality.on_failure({}, settings_factory=broken)
+    alerts.on_failure({}, settings_factory=broken)
     assert "could not be recorded" in caplog.text
 
 

@@ -5,33 +5,24 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from kouiki import superset_runtime
+from kouiki.services.superset import bundle, security
+from tests.support.bundle import (
+    ASSETS,
+    DBT_PROJECT,
+    dashboard_chart_uuids,
+    dataset_tables,
+    exposure_dashboards,
+    load,
+    uuids,
+)
 
-ASSETS = superset_runtime.ASSETS_DIR
-DBT_PROJECT = ASSETS.parent / "dbt_project"
 UUID_SCHEME = re.compile(r"^6b6f7569-6b69-4000-8000-0000000000([0-9a-f]{2})$")
 KIND_PREFIX = {"databases": "0", "datasets": "1", "dashboards": "3"}
 CHART_PREFIXES = {"2", "4", "5", "6", "7"}
-SQL_TABLE = re.compile(r"\b(?:from|join)\s+(\w+)\.(\w+)", re.IGNORECASE)
-
-
-def load(kind: str) -> dict[Path, dict[str, Any]]:
-    return {p: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((ASSETS / kind).rglob("*.yaml"))}
-
-
-def uuids(kind: str) -> set[str]:
-    return {str(c["uuid"]) for c in load(kind).values()}
-
-
-def dashboard_chart_uuids(dashboard: dict[str, Any]) -> set[str]:
-    return {str(n["meta"]["uuid"]) for n in dashboard["position"].values()
-            if isinstance(n, dict) and n.get("type") == "CHART"}
 
 
 def test_every_yaml_parses_and_has_the_importer_keys() -> None:
@@ -114,25 +105,8 @@ def test_no_secrets_or_machine_paths_in_the_bundle() -> None:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"password|secret|/(tmp|home|work)/", text, re.IGNORECASE), path
     for config in load("databases").values():
-        assert config["sqlalchemy_uri"] == f"duckdb:///{superset_runtime.SERVING_PLACEHOLDER}"
+        assert config["sqlalchemy_uri"] == f"duckdb:///{bundle.SERVING_PLACEHOLDER}"
         assert config["extra"]["engine_params"]["connect_args"]["config"]["enable_external_access"] is False
-
-
-def dataset_tables() -> set[tuple[str, str]]:
-    """schema.table of every physical dataset and every table a virtual dataset's SQL reads."""
-    tables = set()
-    for config in load("datasets").values():
-        if config.get("sql"):
-            tables |= {(s.lower(), t.lower()) for s, t in SQL_TABLE.findall(config["sql"])}
-        else:
-            tables.add((config["schema"], config["table_name"]))
-    return tables
-
-
-def exposure_dashboards() -> dict[str, str]:
-    """Exposure name → dashboard slug from its url."""
-    exposures = yaml.safe_load((DBT_PROJECT / "models/reports/_reports__exposures.yml").read_text())["exposures"]
-    return {e["name"]: e["url"].rstrip("/").rsplit("/", 1)[-1] for e in exposures if e["type"] == "dashboard"}
 
 
 def test_dbt_exposures_list_exactly_the_dashboards() -> None:
@@ -149,9 +123,9 @@ def test_models_named_by_datasets_are_dbt_models_in_the_project() -> None:
 
 
 def test_security_lists_only_bundle_datasets_as_cabinet_only() -> None:
-    assert superset_runtime.CABINET_ONLY_DATASETS <= uuids("datasets")
+    assert security.CABINET_ONLY_DATASETS <= uuids("datasets")
     for config in load("datasets").values():
-        if config["uuid"] not in superset_runtime.CABINET_ONLY_DATASETS:
+        if config["uuid"] not in security.CABINET_ONLY_DATASETS:
             columns = {c["column_name"] for c in config["columns"]}
             assert "consortium_code" in columns or config["table_name"] == "dim_prefecture", config["table_name"]
 

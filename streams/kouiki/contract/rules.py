@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import attrgetter
 
 from msgspec import UNSET
 
-from kouiki.contract.fast import Consortium, Document, Project, Report
 from kouiki.contract.messages import Violation
+from kouiki.contract.model import Consortium, Document, GateError, Project, Report, decode
 
 CLOCK_SKEW_S = 300
 SINGLE_PREFECTURE_REGIONS = frozenset({"01", "47"})  # Hokkaido and Okinawa count as regions on their own
@@ -43,6 +43,18 @@ class Registry:
         elif isinstance(doc, Project):
             self.projects[doc.project_code] = ProjectEntry(doc.consortium_code, doc.start_fy, doc.end_fy,
                                                            frozenset(k.kpi_code for k in doc.kpis))
+
+    def add_valid_in_order(self, values: Iterable[bytes]) -> None:
+        """Add the registrations among serialised documents that pass the gate, oldest
+        ``submitted_at`` first, so a later registration replaces an earlier one."""
+        docs = []
+        for value in values:
+            try:
+                docs.append(decode(value))
+            except GateError:
+                continue
+        for doc in sorted(docs, key=lambda d: datetime.fromisoformat(d.submitted_at)):
+            self.add(doc)
 
 
 def check_local(doc: Document) -> list[Violation]:

@@ -22,9 +22,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from kouiki import lake
-from kouiki.config import REGISTRY_TOPIC, REPORTS_TOPIC, TOPIC_PARTITIONS
-from kouiki.contract.validate import key_for, kind_of, topic_for
+from kouiki.contract.check import kind_of
+from kouiki.lake import files as lake
+from kouiki.messaging.topics import REGISTRY_TOPIC, REPORTS_TOPIC, TOPIC_PARTITIONS, key_for, topic_for
 from kouiki.sample.generator import _Generator
 
 FIRST_FY, LAST_FY = 2025, 2034

@@ -1,0 +1,87 @@
+"""Read contract documents from JSON and JSON Lines files, keeping where every record came from so
+errors can name the file, the record and the line. JSON Lines records stay as their original bytes
+(they are checked and sent as they are); JSON files are parsed and each document re-serialised."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kouiki.contract.strict_json import loads
+
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+CSV_SUFFIXES = (".csv",)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One document from a file: its bytes, or why the file could not be split into documents."""
+
+    file: Path
+    index: int  # 1-based record number within the file
+    line: int  # 1-based line where the record starts
+    raw: bytes | None
+    error: str | None = None
+    error_ja: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}: record {self.index} (line {self.line})"
+
+
+def expand(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, folders expanded to the JSON / JSONL / CSV files they contain (sorted)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*")
+                              if p.is_file() and p.suffix in JSON_SUFFIXES + CSV_SUFFIXES))
+        else:
+            out.append(path)
+    return out
+
+
+def _file_error(path: Path, line: int, en: str, ja: str) -> Record:
+    return Record(path, 1, line, None, en, ja)
+
+
+def read_records(path: Path) -> Iterator[Record]:
+    """Records of one file: a JSON object, a JSON array of objects, or one object per line."""
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        yield _file_error(path, 1, "file starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM",
+                          "ファイル先頭にBOMがあります。BOMなしのUTF-8で保存してください")
+        return
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        yield _file_error(path, line, f"not UTF-8 (byte {exc.start}, line {line}); save the file as UTF-8",
+                          "UTF-8 ではありません（Shift_JIS などは使えません）。UTF-8で保存してください")
+        return
+    records = list(_json_lines(path, raw) if path.suffix in (".jsonl", ".ndjson") else _json_document(path, text))
+    if not records:
+        records = [_file_error(path, 1, "the file holds no documents", "文書が1件も含まれていません")]
+    yield from records
+
+
+def _json_lines(path: Path, raw: bytes) -> Iterator[Record]:
+    index = 0
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        index += 1
+        yield Record(path, index, number, line.rstrip(b"\r"))
+
+
+def _json_document(path: Path, text: str) -> Iterator[Record]:
+    try:
+        doc = loads(text)
+    except (ValueError, RecursionError) as exc:
+        yield _file_error(path, getattr(exc, "lineno", 1), f"invalid JSON: {exc}", "JSONとして読めません")
+        return
+    items = doc if isinstance(doc, list) else [doc]
+    for index, item in enumerate(items, start=1):
+        yield Record(path, index, 1, json.dumps(item, ensure_ascii=False).encode("utf-8"))

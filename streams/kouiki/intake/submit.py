@@ -1,0 +1,223 @@
+"""``kouiki submit``: validate report files and produce the valid documents to Kafka.
+
+Every problem in every file is reported at once, each located by file, record, line and JSON path,
+in English and Japanese. An invalid document is never sent; with ``all_or_nothing`` nothing at all
+is sent if any document is invalid. Registrations are checked first and count as registered for the
+reports in the same submission; reports are also checked against the registrations already on the
+registry topic and in the local lake. Each sent document gets a receipt (event_id, topic, partition,
+offset) once the broker has acknowledged it with acks=all.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import sys
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from kouiki.config import Settings
+from kouiki.contract.check import check_bytes
+from kouiki.contract.messages import Violation
+from kouiki.contract.rules import Registry
+from kouiki.intake import csv_sheets
+from kouiki.intake import files as reader
+from kouiki.intake.parallel import DocumentVerdict, check_all, iter_checked, verdict_of
+from kouiki.lake.registry import from_lake
+from kouiki.messaging import clients
+from kouiki.messaging.registry_topic import from_topic
+from kouiki.messaging.topics import REGISTRY_TOPIC, topic_for
+
+Progress = Callable[[int, int], None]
+PARALLEL_FROM = 2000  # documents; below this a process pool costs more than it saves
+STREAMING_CHUNK = 1000  # documents checked before the first is sent
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    violation: Violation
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.violation}"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    event_id: str
+    topic: str
+    partition: int
+    offset: int
+    file: str
+    record: int
+
+
+@dataclass(frozen=True)
+class Prepared:
+    record: reader.Record
+    event_id: str
+    topic: str
+    key: bytes
+
+
+@dataclass
+class Outcome:
+    checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    receipts: list[Receipt] = field(default_factory=list)
+    prepared: list[Prepared] = field(default_factory=list)
+    registry_source: str = ""
+
+
+def default_submitter() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def read_all(paths: Iterable[Path], submitted_by: str) -> tuple[list[reader.Record], list[Problem]]:
+    records: list[reader.Record] = []
+    problems: list[Problem] = []
+    for path in reader.expand(paths):
+        if not path.is_file():
+            problems.append(Problem(str(path), Violation("$", "no such file", "ファイルがありません")))
+        elif path.suffix in reader.CSV_SUFFIXES:
+            records.extend(csv_sheets.read_csv(path, submitted_by))
+        else:
+            records.extend(reader.read_records(path))
+    return records, problems
+
+
+def known_registry(settings: Settings) -> tuple[Registry, str]:
+    """Registrations in the local lake and on the registry topic (when the broker answers)."""
+    registry = from_lake(settings)
+    try:
+        from_topic(settings, registry, timeout=15)
+        return registry, "lake and broker"
+    except KafkaError:
+        return registry, "lake only (broker not reachable)"
+
+
+def check(paths: Iterable[Path], settings: Settings, registry: Registry | None = None,
+          submitted_by: str | None = None) -> Outcome:
+    """Read and validate every document; collect what may be sent and every problem found."""
+    outcome = Outcome()
+    outcome.prepared.extend(_checked(paths, settings, outcome, registry, submitted_by))
+    outcome.problems.sort(key=lambda p: p.where)
+    return outcome
+
+
+def _checked(paths: Iterable[Path], settings: Settings, outcome: Outcome, registry: Registry | None = None,
+             submitted_by: str | None = None, workers: int | None = None,
+             chunk: int = 5000) -> Generator[Prepared, None, None]:
+    """The valid documents, registrations first, then the reports in file order as the checking pool
+    (``workers`` processes, one per core by default) finishes each chunk of them; every problem goes
+    into ``outcome``."""
+    records, problems = read_all(paths, submitted_by or default_submitter())
+    outcome.problems.extend(problems)
+    if registry is None:
+        registry, outcome.registry_source = known_registry(settings)
+    outcome.checked = len(records)
+    readable = [r for r in records if _readable(r, settings, outcome)]
+    # registrations first and in order, so reports in the same submission may refer to them
+    for record in (r for r in readable if b'"entity"' in (r.raw or b"")):
+        checked = check_bytes(record.raw or b"", registry)
+        if checked.doc is not None and not checked.violations:
+            registry.add(checked.doc)
+        yield from _prepared(record, verdict_of(checked), outcome)
+    reports = [r for r in readable if b'"entity"' not in (r.raw or b"")]
+    raws = [r.raw or b"" for r in reports]
+    chunks = (iter_checked(raws, registry, chunk, workers) if len(raws) >= PARALLEL_FROM
+              else iter([check_all(raws, registry)]))
+    done = 0
+    for verdicts in chunks:
+        for record, verdict in zip(reports[done:done + len(verdicts)], verdicts, strict=True):
+            yield from _prepared(record, verdict, outcome)
+        done += len(verdicts)
+
+
+def _readable(record: reader.Record, settings: Settings, outcome: Outcome) -> bool:
+    if record.raw is None:
+        outcome.problems.append(Problem(record.where, Violation("$", record.error or "", record.error_ja or "")))
+        return False
+    if len(record.raw) > settings.max_message_bytes:
+        outcome.problems.append(Problem(record.where, Violation(
+            "$", f"document is {len(record.raw):,} bytes; the limit is {settings.max_message_bytes:,} bytes",
+            f"文書が大きすぎます（上限 {settings.max_message_bytes:,} バイト）")))
+        return False
+    return True
+
+
+def _prepared(record: reader.Record, verdict: DocumentVerdict, outcome: Outcome) -> Iterator[Prepared]:
+    if verdict.violations or verdict.key is None or verdict.event_id is None:
+        outcome.problems.extend(Problem(record.where, v) for v in verdict.violations)
+        return
+    yield Prepared(record, verdict.event_id, topic_for(verdict.kind), verdict.key.encode())
+
+
+def send(documents: Iterable[Prepared], outcome: Outcome, settings: Settings, progress: Progress | None = None,
+         timeout: float = 60.0) -> list[Prepared]:
+    """Produce the documents unchanged, in the order given, and wait for every acknowledgement;
+    returns the documents sent. The broker is contacted only once there is something to send, so a
+    submission with nothing valid reports its problems even when the broker is down."""
+    producer: KafkaProducer | None = None
+    total = outcome.checked
+    step = max(1000, total // 10)
+    sent: list[tuple[Prepared, Any]] = []
+    unacknowledged_registrations = False
+    try:
+        for prepared in documents:
+            producer = producer or clients.producer(settings)
+            # A registration is acknowledged before any report is sent, so a report can never be in
+            # the log ahead of the registration it refers to (the lander relies on this).
+            if prepared.topic == REGISTRY_TOPIC:
+                unacknowledged_registrations = True
+            elif unacknowledged_registrations:
+                producer.flush(timeout=timeout)
+                for _, future in sent:
+                    future.get(timeout=timeout)
+                unacknowledged_registrations = False
+            sent.append((prepared, producer.send(prepared.topic, key=prepared.key, value=prepared.record.raw)))
+            if progress and len(sent) % step == 0:
+                progress(len(sent), total)
+        if producer is None:
+            return []
+        producer.flush(timeout=timeout)
+        if progress and len(sent) % step:
+            progress(len(sent), total)
+        for prepared, future in sent:
+            meta = future.value if future.succeeded() else future.get(timeout=timeout)  # get() raises the error
+            outcome.receipts.append(Receipt(prepared.event_id, meta.topic, meta.partition, meta.offset,
+                                            str(prepared.record.file), prepared.record.index))
+        return [prepared for prepared, _ in sent]
+    finally:
+        if producer is not None:
+            producer.close(timeout=timeout)
+
+
+def print_progress(done: int, total: int) -> None:
+    print(f"sent {done:,} of {total:,} documents ({done * 100 // max(total, 1)}%)", file=sys.stderr, flush=True)
+
+
+def submit(paths: Iterable[Path], settings: Settings, *, dry_run: bool = False, all_or_nothing: bool = False,
+           submitted_by: str | None = None, progress: Progress | None = None) -> Outcome:
+    """Check and send. Unless the whole submission must be judged before anything is sent (a dry
+    run, or all or nothing), the valid documents are sent while the rest are still being checked."""
+    if dry_run or all_or_nothing:
+        outcome = check(paths, settings, submitted_by=submitted_by)
+        if not dry_run and not outcome.problems:
+            send(outcome.prepared, outcome, settings, progress)
+        return outcome
+    outcome = Outcome()
+    # Sending keeps one core busy (the producer is Python); the others check what comes next.
+    checkers = max(1, (os.cpu_count() or 2) - 1)
+    with closing(_checked(paths, settings, outcome, submitted_by=submitted_by, workers=checkers,
+                          chunk=STREAMING_CHUNK)) as documents:
+        outcome.prepared = send(documents, outcome, settings, progress)
+    outcome.problems.sort(key=lambda p: p.where)
+    return outcome

@@ -1,0 +1,239 @@
+"""``kouiki ingest``: land what is on the topics now into the raw lake, exactly once.
+
+Every partition of a topic is read by a partition process of its own (a Kafka consumer each, at
+most ``MAX_PARTITION_PROCESSES``). It resumes one past the highest offset already in the lake,
+reads up to a target offset (the high watermark seen in the fetched data, since the local broker's
+end-offset lookups are unreliable), checks each message and writes each fetched batch as an
+offset-named Parquet file under a temporary name. Checking is CPU-bound Python, and so is decoding
+the fetched records, so one process per partition puts every core to work on both.
+
+The coordinating process does every step that makes a batch count, in offset order per partition:
+a message that failed the checks is produced unchanged to the dead-letter topic with Kafka Connect
+style error headers, and only once those are acknowledged is the batch file renamed into place. The
+failed message stays in the file with ``_status = 'dead_letter'``, so consumed = landed +
+dead-lettered holds per partition, and a crash at any point leaves at most a temporary file, which
+the next run removes before it lands that batch again.
+
+The registry topic is landed first, so reports are checked against the consortia and projects
+registered before them: a registration partition checks each registration against what was
+registered before it (a consortium and its projects share a partition), and the reports are
+checked against everything landed.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing.queues import Queue
+
+from kafka import KafkaProducer, TopicPartition
+from kafka.errors import OffsetOutOfRangeError
+
+from kouiki.config import Settings
+from kouiki.lake import files as lake
+from kouiki.lake.registry import from_lake
+from kouiki.landing.dead_letters import dead_letter_headers
+from kouiki.landing.partition_worker import (
+    Done,
+    LogResetError,
+    Message,
+    PartitionTask,
+    WrittenBatch,
+    land_partitions,
+)
+from kouiki.messaging import clients
+from kouiki.messaging.topics import DEADLETTER_TOPIC, INGEST_TOPICS, REGISTRY_TOPIC
+from kouiki.messaging.watermarks import high_watermarks, topic_epochs
+
+log = logging.getLogger(__name__)
+
+MAX_PARTITION_PROCESSES = 8
+
+
+@dataclass
+class LandingCounts:
+    """Counts per (topic, epoch, partition): consumed, landed, dead-lettered, files written."""
+
+    counts: dict[tuple[str, str, int], dict[str, int]] = field(default_factory=dict)
+
+    def add(self, topic: str, epoch: str, partition: int, consumed: int, dead_lettered: int) -> None:
+        entry = self.counts.setdefault((topic, epoch, partition),
+                                       {"consumed": 0, "landed": 0, "dead_lettered": 0, "files": 0})
+        entry["consumed"] += consumed
+        entry["landed"] += consumed - dead_lettered
+        entry["dead_lettered"] += dead_lettered
+        entry["files"] += 1
+
+    @property
+    def consumed(self) -> int:
+        return sum(c["consumed"] for c in self.counts.values())
+
+
+class Lander:
+    """The coordinating process of one ``kouiki ingest`` run (see the module docstring)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.consumer = clients.consumer(settings)  # metadata, end offsets and start offsets only
+        self.admin = clients.admin(settings)  # topic ids, which name the epochs
+        # Created on the first dead letter, after the partition processes have forked: forking a
+        # process that runs the producer's sender thread can deadlock the child.
+        self.dead_letter_producer: KafkaProducer | None = None
+        self.registry = from_lake(settings)
+        self._epochs: dict[str, str] = {}
+
+    def close(self) -> None:
+        self.consumer.close()
+        self.admin.close()
+        self._close_dead_letter_producer()
+
+    def _close_dead_letter_producer(self) -> None:
+        if self.dead_letter_producer is not None:
+            self.dead_letter_producer.close(timeout=10)
+            self.dead_letter_producer = None
+
+    def epoch_of(self, topic: str) -> str:
+        """The topic's epoch (its topic id), asked of the broker once per run."""
+        if topic not in self._epochs:
+            self._epochs.update(topic_epochs(self.admin, [topic]))
+        return self._epochs[topic]
+
+    def land(self, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 600.0,
+             from_timestamp: datetime | None = None) -> LandingCounts:
+        """Land everything up to the current high watermark of every partition of ``topics``.
+
+        With ``from_timestamp``, re-land from the first offset at or after that time into a new
+        epoch ``replay-<time>`` instead, leaving every existing file as it is; the warehouse
+        counts each event_id once, so a replay adds what was missing and duplicates nothing.
+        """
+        report = LandingCounts()
+        topics = sorted(topics, key=lambda t: t != REGISTRY_TOPIC)  # registrations first
+        # Reports are landed only up to where they stood *before* the registrations were read:
+        # `kouiki submit` acknowledges registrations before it sends reports, so every report
+        # below that mark has its registration landed in this run, even while a submit is going on.
+        caps = {t: self._end_offsets(t) for t in topics if t != REGISTRY_TOPIC} if from_timestamp is None else {}
+        deadline = time.monotonic() + timeout
+        for topic in topics:
+            self._land_topic(self._tasks(topic, deadline, from_timestamp, caps.get(topic)), report)
+            if topic == REGISTRY_TOPIC:
+                self.registry = from_lake(self.settings)  # with what was just landed
+        return report
+
+    def _end_offsets(self, topic: str, timeout: float = 10.0) -> dict[int, int]:
+        """The high watermark of every partition, from a fetch (end-offset lookups are unreliable)."""
+        partitions = self._assign(topic)
+        try:
+            marks = high_watermarks(self.consumer, partitions, timeout)
+        except OffsetOutOfRangeError as exc:
+            raise LogResetError.of(exc) from exc
+        return {tp.partition: mark for tp, mark in marks.items()}
+
+    def _assign(self, topic: str) -> list[TopicPartition]:
+        """Read every partition of ``topic`` from where its landing resumes."""
+        epoch = self.epoch_of(topic)
+        partitions = [TopicPartition(topic, p) for p in sorted(self.consumer.partitions_for_topic(topic) or [])]
+        self.consumer.assign(partitions)
+        for tp in partitions:
+            folder = lake.partition_dir(self.settings.raw_dir, topic, epoch, tp.partition)
+            self.consumer.seek(tp, lake.next_offset(folder))
+        return partitions
+
+    def _tasks(self, topic: str, deadline: float, from_timestamp: datetime | None,
+               caps: dict[int, int] | None) -> list[PartitionTask]:
+        """Where each partition resumes: one past what is in the lake, or where a replay begins."""
+        if from_timestamp is None:
+            epoch = self.epoch_of(topic)
+        else:
+            epoch = f"replay-{from_timestamp.astimezone(UTC):%Y%m%dT%H%M%SZ}-{self.epoch_of(topic)[:8]}"
+        partitions = self._assign(topic)
+        starts = self._offsets_at(partitions, from_timestamp) if from_timestamp else {}
+        tasks = []
+        for tp in partitions:
+            folder = lake.partition_dir(self.settings.raw_dir, topic, epoch, tp.partition)
+            lake.remove_partial_files(folder)
+            landed = lake.next_offset(folder)
+            start = max(landed, starts.get(tp, 0))
+            tasks.append(PartitionTask(topic, epoch, tp.partition, start, (caps or {}).get(tp.partition), deadline))
+        return tasks
+
+    def _offsets_at(self, partitions: list[TopicPartition], moment: datetime) -> dict[TopicPartition, int]:
+        """The first offset at or after ``moment`` per partition; past the end when there is none."""
+        found = self.consumer.offsets_for_times({tp: int(moment.timestamp() * 1000) for tp in partitions})
+        starts = {}
+        for tp in partitions:
+            hit = found.get(tp)
+            if hit is not None and hit.offset >= 0:
+                starts[tp] = hit.offset
+            else:  # nothing that recent: start at the end (found from a fetch, see _caught_up)
+                self.consumer.seek_to_end(tp)
+                starts[tp] = self.consumer.position(tp)
+        return starts
+
+    def _land_topic(self, tasks: list[PartitionTask], report: LandingCounts) -> None:
+        """Start the partition processes and put their batches in place as they arrive."""
+        if not tasks:
+            return
+        context = multiprocessing.get_context("fork")  # the registry is inherited, not copied
+        results: Queue[Message] = context.Queue()
+        count = min(len(tasks), MAX_PARTITION_PROCESSES)
+        processes = [context.Process(target=land_partitions, daemon=True, name=f"kouiki-lander-{i}",
+                                     args=(self.settings, self.registry, tasks[i::count], os.getpid(), results))
+                     for i in range(count)]
+        for process in processes:
+            process.start()
+        try:
+            running = count
+            while running:
+                try:
+                    message = results.get(timeout=1.0)
+                except queue.Empty:
+                    dead = [p for p in processes if p.exitcode not in (None, 0)]
+                    if dead:
+                        raise RuntimeError(f"partition process {dead[0].name} exited with {dead[0].exitcode}") from None
+                    continue
+                if isinstance(message, WrittenBatch):
+                    self._put_in_place(message, report)
+                elif isinstance(message, Done):
+                    running -= 1
+                else:
+                    raise message.error
+        finally:
+            self._close_dead_letter_producer()  # before the next topic's processes fork
+            for process in processes:
+                if process.is_alive():
+                    process.kill()
+                process.join()
+            results.close()
+
+    def _put_in_place(self, batch: WrittenBatch, report: LandingCounts) -> None:
+        """Dead-letter what failed (acknowledged first), then rename the batch file into place."""
+        futures = []
+        for dead in batch.dead_letters:
+            log.warning("dead-lettering %s[%d] offset=%d: %s", batch.topic, batch.partition, dead.offset,
+                        dead.verdict.error_message)
+            if self.dead_letter_producer is None:
+                self.dead_letter_producer = clients.producer(self.settings,
+                                                             max_request_size=clients.DEADLETTER_MAX_BYTES)
+            futures.append(self.dead_letter_producer.send(
+                DEADLETTER_TOPIC, key=dead.key, value=dead.value,
+                headers=dead_letter_headers(batch.topic, batch.partition, dead)))
+        for future in futures:
+            future.get(timeout=30)
+        lake.commit(batch.pending, self.settings.fault_pause_before_rename_ms)
+        report.add(batch.topic, batch.epoch, batch.partition, batch.count, len(batch.dead_letters))
+
+
+def land(settings: Settings, topics: Iterable[str] = INGEST_TOPICS,
+         from_timestamp: datetime | None = None) -> LandingCounts:
+    """``kouiki ingest``: land every partition of ``topics`` up to its current high watermark."""
+    lander = Lander(settings)
+    try:
+        return lander.land(topics, from_timestamp=from_timestamp)
+    finally:
+        lander.close()

@@ -1,0 +1,1 @@
+"""Kafka plumbing shared by intake and landing: clients, topics and routing, watermarks and epochs."""

@@ -1,0 +1,62 @@
+"""Where a topic's log ends, and which incarnation of it this is.
+
+High watermarks come from fetched data rather than from ListOffsets, because the local broker
+(Tansu) answers end-offset lookups wrongly; on Apache Kafka both agree, so this is correct there too.
+This module is the one place that knows.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+NO_TOPIC_ID = "0"  # the epoch of a topic whose broker gives no topic id (Kafka before 2.8)
+
+
+def topic_epochs(admin: KafkaAdminClient, topics: Iterable[str]) -> dict[str, str]:
+    """The epoch of each topic: its topic id (KIP-516) as 32 hex digits. A recreated topic, or a
+    restarted memory broker, gets a new id, so its offsets starting again at 0 land in a new folder."""
+    epochs = {}
+    for described in admin.describe_topics(list(topics)):
+        topic_id = described.get("topic_id")
+        epochs[str(described["name"])] = uuid.UUID(str(topic_id)).hex if topic_id else NO_TOPIC_ID
+    return epochs
+
+
+def high_watermarks(consumer: KafkaConsumer, partitions: list[TopicPartition],
+                    timeout: float = 10.0) -> dict[TopicPartition, int]:
+    """The high watermark of every assigned partition, from a fetch of at most one record each
+    (the consumer's positions are left where the fetch moved them)."""
+    deadline = time.monotonic() + timeout
+    while any(consumer.highwater(tp) is None for tp in partitions):
+        if time.monotonic() > deadline:
+            missing = sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions if consumer.highwater(tp) is None)
+            raise TimeoutError(f"no high watermark for {', '.join(missing)} within {timeout:.0f} s")
+        consumer.poll(timeout_ms=200, max_records=1)
+    return {tp: int(consumer.highwater(tp)) for tp in partitions}
+
+
+def read_to_end(consumer: KafkaConsumer, partitions: list[TopicPartition], timeout: float = 30.0) -> list[Any]:
+    """Every record of ``partitions`` from the beginning up to the high watermark seen while reading;
+    what arrived by ``timeout`` when the end is not reached by then."""
+    consumer.assign(partitions)
+    for tp in partitions:
+        consumer.seek(tp, 0)
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    pending = set(partitions)
+    while pending and time.monotonic() < deadline:
+        for fetched in consumer.poll(timeout_ms=500).values():
+            records.extend(fetched)
+        pending = {tp for tp in pending if not caught_up(consumer, tp)}
+    return records
+
+
+def caught_up(consumer: KafkaConsumer, tp: TopicPartition, stop: int | None = None) -> bool:
+    """Whether the consumer's position has reached ``stop``, or the high watermark when None."""
+    target = stop if stop is not None else consumer.highwater(tp)
+    return target is not None and consumer.position(tp) >= target

@@ -1,0 +1,1 @@
+"""Superset, run from its own virtualenv: process, asset bundle, security (roles, RLS) and REST client."""

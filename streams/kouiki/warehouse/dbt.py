@@ -1,0 +1,69 @@
+"""``kouiki build``: run ``dbt build`` over the lake into warehouse.duckdb (see ``publish`` for
+the serving file).
+
+dbt is the warehouse file's only writer. Callers serialise build and publish (the Airflow DAGs
+share a one-slot pool; the CLI runs them one after the other).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kouiki.config import Settings
+
+
+class BuildError(RuntimeError):
+    """dbt failed, or there is nothing to publish."""
+
+
+def project_dir(settings: Settings) -> Path:
+    return settings.project_root / "dbt_project"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    seconds: float
+    summary: str  # dbt's closing "Done. PASS=… WARN=… ERROR=…" line
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(settings.environment())
+    env.update({
+        "DUCKDB_PATH": str(settings.warehouse_path),
+        "DBT_PROFILES_DIR": str(project_dir(settings)),
+        "DBT_LOG_PATH": str(settings.data_dir / "dbt" / "logs"),
+        "DBT_TARGET_PATH": str(settings.data_dir / "dbt" / "target"),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    })
+    return env
+
+
+def dbt(settings: Settings, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    """Run a dbt command from the dbt virtual environment against this data directory."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    folder = project_dir(settings)
+    command = [str(settings.venv_executable(".venv-dbt", "dbt")), *args, "--project-dir", str(folder),
+               "--no-use-colors"]
+    return subprocess.run(command, env=dbt_env(settings), cwd=folder, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def build(settings: Settings, select: str | None = None) -> BuildResult:
+    """``dbt build`` (every model, test and seed, or ``select``); BuildError when dbt fails."""
+    started = time.monotonic()
+    args = ["build"] + (["--select", select] if select else [])
+    proc = dbt(settings, *args)
+    if proc.returncode != 0:
+        raise BuildError(f"dbt build failed (exit {proc.returncode}):\n{_tail(proc.stdout + proc.stderr)}")
+    done = [line for line in proc.stdout.splitlines() if "Done. PASS=" in line]
+    return BuildResult(time.monotonic() - started, done[-1].strip() if done else "")
+
+
+def _tail(text: str, lines: int = 60) -> str:
+    return "\n".join(text.splitlines()[-lines:])
