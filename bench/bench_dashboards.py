@@ -56,8 +56,10 @@ def chart_request(client: api.ApiClient, chart: dict[str, Any]) -> tuple[str, di
     """The request the dashboard makes for one chart: chart-data API, or explore_json for legacy vizzes."""
     if chart.get("query_context"):
         return "/api/v1/chart/data", json.loads(chart["query_context"]) | {"force": True}
-    form_data = json.loads(chart["params"]) | {"datasource": f"{chart['datasource_id']}__table",
-                                                "slice_id": chart["id"]}
+    form_data = json.loads(chart["params"]) | {
+        "datasource": f"{chart['datasource_id']}__table",
+        "slice_id": chart["id"],
+    }
     return "/superset/explore_json/?force=true", {"form_data": json.dumps(form_data)}
 
 
@@ -100,8 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{chart['slice_name']:<44} {rows:>6} {median:>10.0f} {p95:>8.0f}", flush=True)
             if p95 >= TARGET_P95_MS:
                 slow.append(chart["slice_name"])
-        print(f"\n{len(slow)} chart(s) at or over p95 {TARGET_P95_MS:.0f} ms: {slow}" if slow
-              else f"\nevery chart under p95 {TARGET_P95_MS:.0f} ms")
+        print(
+            f"\n{len(slow)} chart(s) at or over p95 {TARGET_P95_MS:.0f} ms: {slow}"
+            if slow
+            else f"\nevery chart under p95 {TARGET_P95_MS:.0f} ms"
+        )
         return 1 if slow else 0
     finally:
         process.stop(settings)

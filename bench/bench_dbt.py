@@ -32,8 +32,10 @@ def ensure_dataset(settings: Settings) -> None:
     started = time.monotonic()
     dataset = national.generate()
     files = national.write_to_lake(settings.raw_dir, dataset.documents())
-    print(f"dataset    {len(dataset.registry):,} registry + {len(dataset.reports):,} report events, "
-          f"{len(files)} files in {time.monotonic() - started:.1f} s")
+    print(
+        f"dataset    {len(dataset.registry):,} registry + {len(dataset.reports):,} report events, "
+        f"{len(files)} files in {time.monotonic() - started:.1f} s"
+    )
 
 
 def run_build(settings: Settings, label: str) -> float:
@@ -63,8 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--rebuild", action="store_true", help="also time a second build on the same warehouse")
     args = parser.parse_args(argv)
-    settings = Settings(bootstrap_servers="127.0.0.1:9", data_dir=args.data_dir.resolve(),
-                        max_message_bytes=1 << 20)
+    settings = Settings(bootstrap_servers="127.0.0.1:9", data_dir=args.data_dir.resolve(), max_message_bytes=1 << 20)
     ensure_dataset(settings)
     for path in (settings.warehouse_path, Path(f"{settings.warehouse_path}.wal")):
         path.unlink(missing_ok=True)

@@ -104,8 +104,10 @@ def main() -> None:
     settings = Settings(bootstrap_servers=f"127.0.0.1:{free_port()}", data_dir=work / "data")
     registry, reports = documents(args.reports, args.seed)
     if len(reports) < args.reports:  # the national set holds ~80,000 reports: add corrections
-        extra = [dict(r, event_id=f"{r['event_id'][:-12]}{i:012x}", version=int(r["version"]) + 1)
-                 for i, r in enumerate(reports[: args.reports - len(reports)])]
+        extra = [
+            dict(r, event_id=f"{r['event_id'][:-12]}{i:012x}", version=int(r["version"]) + 1)
+            for i, r in enumerate(reports[: args.reports - len(reports)])
+        ]
         reports += extra
     reg_file, rep_file = write_jsonl(work / "registry.jsonl", registry), write_jsonl(work / "reports.jsonl", reports)
     lines = [line for line in rep_file.read_bytes().split(b"\n") if line]
@@ -142,16 +144,22 @@ def main() -> None:
     finally:
         broker.stop(settings)
         shutil.rmtree(work, ignore_errors=True)
-    rows = [("kouiki submit (validate + produce, acks=all)", "submit", "produce"),
-            ("lander (validate + Parquet, exactly once)", "land", "consume")]
-    print(f"\n{count:,} reports of {total_bytes / count:,.0f} bytes on average; submit sends them {args.rounds} times,"
-          f" landing reads all {count * args.rounds:,} {args.rounds} times; medians of {args.rounds} rounds,"
-          f" {os.cpu_count()}-core machine\n")
+    rows = [
+        ("kouiki submit (validate + produce, acks=all)", "submit", "produce"),
+        ("lander (validate + Parquet, exactly once)", "land", "consume"),
+    ]
+    print(
+        f"\n{count:,} reports of {total_bytes / count:,.0f} bytes on average; submit sends them {args.rounds} times,"
+        f" landing reads all {count * args.rounds:,} {args.rounds} times; medians of {args.rounds} rounds,"
+        f" {os.cpu_count()}-core machine\n"
+    )
     print(f"| {'path':<46} | {'kouiki events/s':>15} | {'bare kafka-python events/s':>26} | {'ratio':>5} |")
     print(f"|{'-' * 48}|{'-' * 17}|{'-' * 28}|{'-' * 7}|")
     for name, ours, bare in rows:
-        print(f"| {name:<46} | {median(rates[ours]):>15,.0f} | {median(rates[bare]):>26,.0f} |"
-              f" {median(rates[ours]) / median(rates[bare]):>5.0%} |")
+        print(
+            f"| {name:<46} | {median(rates[ours]):>15,.0f} | {median(rates[bare]):>26,.0f} |"
+            f" {median(rates[ours]) / median(rates[bare]):>5.0%} |"
+        )
     for name, ours, bare in rows:
         ratios = " ".join(f"{o / b:.0%}" for o, b in zip(rates[ours], rates[bare], strict=True))
         print(f"\n{name}: ratio per round {ratios}", end="")

@@ -26,8 +26,9 @@ def kouiki_quality() -> None:
         settings = Settings.from_env()
         if not settings.serving_path.exists():
             raise AirflowSkipException(f"nothing published yet: {settings.serving_path} does not exist")
-        return quality.raise_on_failure(quality.run_checks(settings.serving_path,
-                                                           limits=quality.Thresholds.of(settings)))
+        return quality.raise_on_failure(
+            quality.run_checks(settings.serving_path, limits=quality.Thresholds.of(settings))
+        )
 
     check_serving_data()
 

@@ -31,8 +31,14 @@ def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     from kouiki.intake import submit
 
-    outcome = submit.submit(args.paths, settings, dry_run=args.dry_run, all_or_nothing=args.all_or_nothing,
-                            submitted_by=args.submitted_by, progress=submit.print_progress)
+    outcome = submit.submit(
+        args.paths,
+        settings,
+        dry_run=args.dry_run,
+        all_or_nothing=args.all_or_nothing,
+        submitted_by=args.submitted_by,
+        progress=submit.print_progress,
+    )
     for problem in outcome.problems:
         print(f"error: {problem}", file=sys.stderr)
     for receipt in outcome.receipts:
@@ -44,8 +50,9 @@ def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
         verb = "sent: none, because of --all-or-nothing"
     else:
         verb = f"sent: {len(outcome.receipts)}"
-    print(f"checked {outcome.checked} documents: {valid} valid, {len(outcome.problems)} problems; {verb}",
-          file=sys.stderr)
+    print(
+        f"checked {outcome.checked} documents: {valid} valid, {len(outcome.problems)} problems; {verb}", file=sys.stderr
+    )
     return 1 if outcome.problems else 0
 
 
@@ -54,8 +61,10 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     landed = land(settings, from_timestamp=args.from_timestamp)
     for (topic, epoch, partition), counts in sorted(landed.counts.items()):
-        print(f"{topic}[{partition}] epoch={epoch}: consumed {counts['consumed']}, landed "
-              f"{counts['landed']}, dead-lettered {counts['dead_lettered']} in {counts['files']} files")
+        print(
+            f"{topic}[{partition}] epoch={epoch}: consumed {counts['consumed']}, landed "
+            f"{counts['landed']}, dead-lettered {counts['dead_lettered']} in {counts['files']} files"
+        )
     print(f"ingest: {landed.consumed} events consumed")
     return 0
 
@@ -144,8 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_submit)
 
     p = sub.add_parser("ingest", help="land what is on the topics now into the raw lake")
-    p.add_argument("--from-timestamp", type=_timestamp, default=None, metavar="ISO8601",
-                   help="replay from this time into a new epoch (existing lake files are kept)")
+    p.add_argument(
+        "--from-timestamp",
+        type=_timestamp,
+        default=None,
+        metavar="ISO8601",
+        help="replay from this time into a new epoch (existing lake files are kept)",
+    )
     p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("status", help="per topic and partition: end offset, landed offset, lag, dead letters")
@@ -179,8 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return int(args.func(args, Settings.from_env()))
     except Exception as exc:

@@ -30,47 +30,95 @@ def _var(name: str, doc: str, default_doc: str | None = None) -> dict[str, Any]:
 class Settings:
     """The platform's settings. Construct with keywords in tests; ``from_env`` everywhere else."""
 
-    bootstrap_servers: str = field(default="127.0.0.1:9092", metadata=_var(
-        "KOUIKI_BOOTSTRAP_SERVERS", "Kafka bootstrap servers"))
-    data_dir: Path = field(default=Path("data"), metadata=_var(
-        "KOUIKI_DATA_DIR", "lake, warehouse, serving file, service state and logs (`run/logs/`)", "./data"))
-    project_dir: Path | None = field(default=None, metadata=_var(
-        "KOUIKI_PROJECT_DIR", "the checkout holding `dbt_project/`, `superset_assets/`, `dags/` and `infra/`",
-        "the checkout the package runs from"))
-    max_message_bytes: int = field(default=1024 * 1024, metadata=_var(
-        "KOUIKI_MAX_MESSAGE_BYTES", "largest document accepted by submit and the lander (bytes)"))
-    lander_batch: int = field(default=5000, metadata=_var(
-        "KOUIKI_LANDER_BATCH", "most records per landed Parquet file"))
-    ingest_schedule: str = field(default="* * * * *", metadata=_var(
-        "KOUIKI_INGEST_SCHEDULE", "when `kouiki_ingest` runs (cron, read when the DAG file is parsed)"))
-    admin_password: str = field(default="", repr=False, metadata=_var(
-        "KOUIKI_ADMIN_PASSWORD", "the admin login of Airflow and Superset", "generated once per data directory"))
-    airflow_port: int = field(default=8080, metadata=_var(
-        "KOUIKI_AIRFLOW_PORT", "Airflow's web port, bound to 127.0.0.1"))
-    airflow_db_url: str = field(default="", metadata=_var(
-        "KOUIKI_AIRFLOW_DB_URL", "Airflow metadata database (SQLAlchemy URL; PostgreSQL in production)",
-        "SQLite under `<data dir>/run/airflow/`"))
-    superset_port: int = field(default=8088, metadata=_var(
-        "KOUIKI_SUPERSET_PORT", "Superset's web port, bound to 127.0.0.1"))
-    superset_secret_key: str = field(default="", repr=False, metadata=_var(
-        "SUPERSET_SECRET_KEY", "Superset's session signing key", "generated once per data directory"))
-    quality_max_missing_reports: int = field(default=0, metadata=_var(
-        "KOUIKI_QUALITY_MAX_MISSING_REPORTS", "daily check: missing reports tolerated"))
-    quality_max_new_dead_letters: int = field(default=0, metadata=_var(
-        "KOUIKI_QUALITY_MAX_NEW_DEAD_LETTERS", "daily check: new dead letters tolerated in the window"))
-    quality_dead_letter_window_hours: float = field(default=24.0, metadata=_var(
-        "KOUIKI_QUALITY_DEAD_LETTER_WINDOW_HOURS", "daily check: the dead-letter window"))
-    quality_max_lake_age_hours: float = field(default=168.0, metadata=_var(
-        "KOUIKI_QUALITY_MAX_LAKE_AGE_HOURS", "daily check: how old the newest landed event may be"))
-    venv_bin: Path | None = field(default=None, metadata=_var(
-        "KOUIKI_VENV_BIN", "`bin/` of the platform environment (Airflow)", "`.venv/bin` of the checkout"))
-    venv_dbt_bin: Path | None = field(default=None, metadata=_var(
-        "KOUIKI_VENV_DBT_BIN", "`bin/` of the dbt environment", "`.venv-dbt/bin` of the checkout"))
-    venv_superset_bin: Path | None = field(default=None, metadata=_var(
-        "KOUIKI_VENV_SUPERSET_BIN", "`bin/` of the Superset environment", "`.venv-superset/bin` of the checkout"))
-    fault_pause_before_rename_ms: int = field(default=0, metadata=_var(
-        "KOUIKI_FAULT_PAUSE_BEFORE_RENAME_MS", "fault-injection tests only: pause between writing and renaming "
-        "a lake file"))
+    bootstrap_servers: str = field(
+        default="127.0.0.1:9092", metadata=_var("KOUIKI_BOOTSTRAP_SERVERS", "Kafka bootstrap servers")
+    )
+    data_dir: Path = field(
+        default=Path("data"),
+        metadata=_var(
+            "KOUIKI_DATA_DIR", "lake, warehouse, serving file, service state and logs (`run/logs/`)", "./data"
+        ),
+    )
+    project_dir: Path | None = field(
+        default=None,
+        metadata=_var(
+            "KOUIKI_PROJECT_DIR",
+            "the checkout holding `dbt_project/`, `superset_assets/`, `dags/` and `infra/`",
+            "the checkout the package runs from",
+        ),
+    )
+    max_message_bytes: int = field(
+        default=1024 * 1024,
+        metadata=_var("KOUIKI_MAX_MESSAGE_BYTES", "largest document accepted by submit and the lander (bytes)"),
+    )
+    lander_batch: int = field(
+        default=5000, metadata=_var("KOUIKI_LANDER_BATCH", "most records per landed Parquet file")
+    )
+    ingest_schedule: str = field(
+        default="* * * * *",
+        metadata=_var("KOUIKI_INGEST_SCHEDULE", "when `kouiki_ingest` runs (cron, read when the DAG file is parsed)"),
+    )
+    admin_password: str = field(
+        default="",
+        repr=False,
+        metadata=_var(
+            "KOUIKI_ADMIN_PASSWORD", "the admin login of Airflow and Superset", "generated once per data directory"
+        ),
+    )
+    airflow_port: int = field(
+        default=8080, metadata=_var("KOUIKI_AIRFLOW_PORT", "Airflow's web port, bound to 127.0.0.1")
+    )
+    airflow_db_url: str = field(
+        default="",
+        metadata=_var(
+            "KOUIKI_AIRFLOW_DB_URL",
+            "Airflow metadata database (SQLAlchemy URL; PostgreSQL in production)",
+            "SQLite under `<data dir>/run/airflow/`",
+        ),
+    )
+    superset_port: int = field(
+        default=8088, metadata=_var("KOUIKI_SUPERSET_PORT", "Superset's web port, bound to 127.0.0.1")
+    )
+    superset_secret_key: str = field(
+        default="",
+        repr=False,
+        metadata=_var("SUPERSET_SECRET_KEY", "Superset's session signing key", "generated once per data directory"),
+    )
+    quality_max_missing_reports: int = field(
+        default=0, metadata=_var("KOUIKI_QUALITY_MAX_MISSING_REPORTS", "daily check: missing reports tolerated")
+    )
+    quality_max_new_dead_letters: int = field(
+        default=0,
+        metadata=_var("KOUIKI_QUALITY_MAX_NEW_DEAD_LETTERS", "daily check: new dead letters tolerated in the window"),
+    )
+    quality_dead_letter_window_hours: float = field(
+        default=24.0, metadata=_var("KOUIKI_QUALITY_DEAD_LETTER_WINDOW_HOURS", "daily check: the dead-letter window")
+    )
+    quality_max_lake_age_hours: float = field(
+        default=168.0,
+        metadata=_var("KOUIKI_QUALITY_MAX_LAKE_AGE_HOURS", "daily check: how old the newest landed event may be"),
+    )
+    venv_bin: Path | None = field(
+        default=None,
+        metadata=_var("KOUIKI_VENV_BIN", "`bin/` of the platform environment (Airflow)", "`.venv/bin` of the checkout"),
+    )
+    venv_dbt_bin: Path | None = field(
+        default=None,
+        metadata=_var("KOUIKI_VENV_DBT_BIN", "`bin/` of the dbt environment", "`.venv-dbt/bin` of the checkout"),
+    )
+    venv_superset_bin: Path | None = field(
+        default=None,
+        metadata=_var(
+            "KOUIKI_VENV_SUPERSET_BIN", "`bin/` of the Superset environment", "`.venv-superset/bin` of the checkout"
+        ),
+    )
+    fault_pause_before_rename_ms: int = field(
+        default=0,
+        metadata=_var(
+            "KOUIKI_FAULT_PAUSE_BEFORE_RENAME_MS",
+            "fault-injection tests only: pause between writing and renaming a lake file",
+        ),
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -129,8 +177,9 @@ class Settings:
 
     def venv_executable(self, venv: str, name: str) -> Path:
         """An executable of one of the three environments: ``.venv``, ``.venv-dbt`` or ``.venv-superset``."""
-        override = {".venv": self.venv_bin, ".venv-dbt": self.venv_dbt_bin,
-                    ".venv-superset": self.venv_superset_bin}[venv]
+        override = {".venv": self.venv_bin, ".venv-dbt": self.venv_dbt_bin, ".venv-superset": self.venv_superset_bin}[
+            venv
+        ]
         return (override if override is not None else self.project_root / venv / "bin") / name
 
 
@@ -140,8 +189,10 @@ def default_project_root() -> Path:
     for candidate in (Path(__file__).resolve().parents[2], Path.cwd()):
         if all((candidate / folder).is_dir() for folder in PROJECT_FOLDERS):
             return candidate
-    raise ConfigError("cannot find the Kouiki checkout (dbt_project/, superset_assets/, dags/, infra/): "
-                      "run from the checkout or set KOUIKI_PROJECT_DIR to it")
+    raise ConfigError(
+        "cannot find the Kouiki checkout (dbt_project/, superset_assets/, dags/, infra/): "
+        "run from the checkout or set KOUIKI_PROJECT_DIR to it"
+    )
 
 
 def _parse(f: dataclasses.Field[Any], raw: str) -> Any:

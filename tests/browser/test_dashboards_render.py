@@ -19,8 +19,16 @@ from tests.support.superset_stack import build_and_publish, running_superset, wr
 
 pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 ERROR_SELECTORS = ['[role="alert"]', ".ant-alert-error", ".alert-danger", '[data-test="error-tooltip"]']
 # Superset's wait: holders present, no loading spinner, each holder drawn (svg/canvas/table) or errored.
 ALL_CHARTS_SETTLED = """(expected) => {
@@ -63,8 +71,13 @@ def page(superset: Settings) -> Iterator[Any]:
     base = os.environ["KOUIKI_BROWSER_BASE_URL"]
     with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="kouiki-chromium-") as profile:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1600, "height": 1000}, locale="ja-JP")
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1600, "height": 1000},
+            locale="ja-JP",
+        )
         page = context.new_page()
         page.goto(f"{base}/login/")
         page.fill("input#username, input[name=username]", CABINET_USER)

@@ -74,9 +74,11 @@ def test_dag_files_import_nothing_heavy_at_parse_time() -> None:
     import sys
 
     heavy = ["duckdb", "pyarrow", "kafka", "kouiki.lander", "kouiki.warehouse", "kouiki.superset_runtime"]
-    code = ("import runpy, sys\n"
-            f"for f in {sorted(str(p) for p in DAGS.glob('*.py'))!r}: runpy.run_path(f)\n"
-            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    code = (
+        "import runpy, sys\n"
+        f"for f in {sorted(str(p) for p in DAGS.glob('*.py'))!r}: runpy.run_path(f)\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
 

@@ -54,8 +54,7 @@ def end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
         consumer.close()
 
 
-def test_submit_rejects_every_case_with_a_located_error_and_sends_nothing(registered: Settings,
-                                                                          tmp_path: Path) -> None:
+def test_submit_rejects_every_case_with_a_located_error_and_sends_nothing(registered: Settings, tmp_path: Path) -> None:
     before = end_offsets(registered)
     files = []
     for number, case in enumerate(c for c in CASES if c.submit_says):
@@ -84,8 +83,9 @@ def test_raw_injection_dead_letters_every_case_with_its_reason(registered: Setti
     report = coordinator.land(registered)
 
     glob = registered.raw_dir / "*" / "*" / "*" / "*.parquet"
-    rows = duckdb.sql(f"select _topic, _partition, _offset, _status, _error_class "
-                      f"from read_parquet('{glob}')").fetchall()
+    rows = duckdb.sql(
+        f"select _topic, _partition, _offset, _status, _error_class from read_parquet('{glob}')"
+    ).fetchall()
     by_offset = {(t, p, o): (status, error_class) for t, p, o, status, error_class in rows}
     for position, case in sent.items():
         assert by_offset[position] == ("dead_letter", case.dead_letter_class), case.name
@@ -106,8 +106,11 @@ def test_raw_injection_dead_letters_every_case_with_its_reason(registered: Setti
     consumer.close()
     for letter in letters:
         headers = dict(letter.headers)
-        position = (headers["__connect.errors.topic"].decode(), int(headers["__connect.errors.partition"]),
-                    int(headers["__connect.errors.offset"]))
+        position = (
+            headers["__connect.errors.topic"].decode(),
+            int(headers["__connect.errors.partition"]),
+            int(headers["__connect.errors.offset"]),
+        )
         case = sent[position]
         assert letter.value == case.raw  # unchanged
         assert headers["__connect.errors.exception.class.name"].decode() == case.dead_letter_class

@@ -41,8 +41,11 @@ def sample_documents() -> list[dict[str, Any]]:
     sample = generate(seed=42, quarters=6)
     projects = [d for d in sample.registry if d["entity"] == "project" and len(d["areas"]) > 1]
     moved = copy.deepcopy(projects[0])
-    moved.update(event_id="00000000-0000-4000-8000-000000000001", submitted_at="2025-12-01T09:00:00+09:00",
-                 areas=[{"pref_code": moved["areas"][-1]["pref_code"], "share": 1.0}])
+    moved.update(
+        event_id="00000000-0000-4000-8000-000000000001",
+        submitted_at="2025-12-01T09:00:00+09:00",
+        areas=[{"pref_code": moved["areas"][-1]["pref_code"], "share": 1.0}],
+    )
     reports = copy.deepcopy(sample.reports)
     stray = next(r for r in reports if r["project_code"] != moved["project_code"])
     stray["kpis"].append({"kpi_code": "NOT_REGISTERED", "value": 1.0})
@@ -54,10 +57,19 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[dict[str,
     settings = settings_for(tmp_path_factory.mktemp("dbt") / "data", "127.0.0.1:9")
     docs = sample_documents()
     write_to_lake(settings.raw_dir, docs, epoch="test")
-    dead = lake.Row(topic=REPORTS_TOPIC, epoch="test-dlq", partition=0, offset=0, kafka_ts=datetime.now(UTC),
-                    key="KR-XX-01-P01", value=b'{"period": "FY2026Q1", "bad": "\xff\xfe"}',
-                    ingested_at=datetime.now(UTC), status="dead_letter", error_class="NotUtf8",
-                    error_message="invalid start byte")
+    dead = lake.Row(
+        topic=REPORTS_TOPIC,
+        epoch="test-dlq",
+        partition=0,
+        offset=0,
+        kafka_ts=datetime.now(UTC),
+        key="KR-XX-01-P01",
+        value=b'{"period": "FY2026Q1", "bad": "\xff\xfe"}',
+        ingested_at=datetime.now(UTC),
+        status="dead_letter",
+        error_class="NotUtf8",
+        error_message="invalid start byte",
+    )
     lake.write_batch(lake.partition_dir(settings.raw_dir, REPORTS_TOPIC, "test-dlq", 0), [dead])
     proc = run_dbt(settings, "build", "--vars", VARS)
     assert "WARN=" in proc.stdout
@@ -73,14 +85,19 @@ def rows(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
 def test_build_warns_about_the_unregistered_kpi_value(built: Any) -> None:
     _settings, _docs, con = built
     assert rows(con, "select kpi_code from intermediate.int_kpi_values_latest where not is_registered") == [
-        ("NOT_REGISTERED",)]
+        ("NOT_REGISTERED",)
+    ]
 
 
 def test_investment_uses_the_areas_valid_at_each_report_date(built: Any) -> None:
     _settings, docs, con = built
     expected = reference.investment_lines_at_report_date(docs)
-    actual = {(p, per, s, st, pref): yen for p, per, s, st, pref, yen in rows(
-        con, "select project_code, period, source_type, stage, pref_code, amount_jpy from marts.fct_investment")}
+    actual = {
+        (p, per, s, st, pref): yen
+        for p, per, s, st, pref, yen in rows(
+            con, "select project_code, period, source_type, stage, pref_code, amount_jpy from marts.fct_investment"
+        )
+    }
     assert actual == expected
     assert expected != reference.investment_lines(docs), "the re-registration must change some allocation"
 
@@ -88,14 +105,24 @@ def test_investment_uses_the_areas_valid_at_each_report_date(built: Any) -> None
 def test_sum_kpis_are_allocated_and_latest_kpis_keep_the_last_value(built: Any) -> None:
     _settings, docs, con = built
     expected = reference.sum_kpi_by_prefecture(docs)
-    actual = {(p, k, per, pref): v for p, k, per, pref, v in rows(
-        con, "select project_code, kpi_code, period, pref_code, value from marts.fct_kpi_contribution "
-             "where aggregation = 'sum'")}
+    actual = {
+        (p, k, per, pref): v
+        for p, k, per, pref, v in rows(
+            con,
+            "select project_code, kpi_code, period, pref_code, value from marts.fct_kpi_contribution "
+            "where aggregation = 'sum'",
+        )
+    }
     assert actual.keys() == expected.keys()
     assert all(abs(actual[key] - expected[key]) < 1e-6 for key in expected)
-    latest = {(p, k, per): v for p, k, per, v in rows(
-        con, "select project_code, kpi_code, period, value from marts.fct_kpi_contribution "
-             "where aggregation = 'latest' and pref_code is null")}
+    latest = {
+        (p, k, per): v
+        for p, k, per, v in rows(
+            con,
+            "select project_code, kpi_code, period, value from marts.fct_kpi_contribution "
+            "where aggregation = 'latest' and pref_code is null",
+        )
+    }
     assert latest == reference.latest_kpi_values(docs)
 
 
@@ -104,20 +131,26 @@ def test_prefecture_summary_matches_independent_totals(built: Any) -> None:
     expected: dict[tuple[str, int, str], int] = defaultdict(int)
     for (_project, period, _source, stage, pref), yen in reference.investment_lines_at_report_date(docs).items():
         expected[(pref, int(period[2:6]), stage)] += yen
-    summary = rows(con, "select pref_code, fiscal_year, investment_planned_jpy, investment_committed_jpy, "
-                        "investment_executed_jpy, kpi_attainment_avg from marts.mart_prefecture_summary")
+    summary = rows(
+        con,
+        "select pref_code, fiscal_year, investment_planned_jpy, investment_committed_jpy, "
+        "investment_executed_jpy, kpi_attainment_avg from marts.mart_prefecture_summary",
+    )
     assert len(summary) == 47 * len({fy for _pref, fy, _stage in expected})
     for pref, fy, planned, committed, executed, _attainment in summary:
-        assert (planned, committed, executed) == tuple(expected.get((pref, fy, s), 0)
-                                                       for s in ("planned", "committed", "executed"))
+        assert (planned, committed, executed) == tuple(
+            expected.get((pref, fy, s), 0) for s in ("planned", "committed", "executed")
+        )
     assert any(attainment is not None for *_rest, attainment in summary)
 
 
 def test_report_submissions_follow_the_quarterly_cycle(built: Any) -> None:
     _settings, docs, con = built
     expected = reference.submission_statuses(docs, AS_OF)
-    actual = {(p, per): s for p, per, s in rows(
-        con, "select project_code, period, submission_status from marts.fct_report_submission")}
+    actual = {
+        (p, per): s
+        for p, per, s in rows(con, "select project_code, period, submission_status from marts.fct_report_submission")
+    }
     assert actual == expected
     assert Counter(actual.values())["late"] > 0
 
@@ -132,8 +165,11 @@ def test_dead_letters_are_quarantined_with_a_readable_preview(built: Any) -> Non
 def test_every_mart_row_carries_report_lineage(built: Any) -> None:
     _settings, _docs, con = built
     for table in ("fct_investment", "fct_kpi_contribution", "fct_project_progress"):
-        [(missing,)] = rows(con, f"select count(*) from marts.{table} where report_event_id is null "
-                                 "or kafka_offset is null or kafka_partition is null")
+        [(missing,)] = rows(
+            con,
+            f"select count(*) from marts.{table} where report_event_id is null "
+            "or kafka_offset is null or kafka_partition is null",
+        )
         assert missing == 0, table
 
 
@@ -147,8 +183,12 @@ def test_source_freshness_and_docs_generate_succeed(built: Any) -> None:
 
 def test_a_stale_lake_fails_freshness(tmp_path: Path) -> None:
     settings = settings_for(tmp_path / "data", "127.0.0.1:9")
-    write_to_lake(settings.raw_dir, generate(seed=3, quarters=1).registry, epoch="old",
-                  ingested_at=datetime.now(UTC) - timedelta(days=40))
+    write_to_lake(
+        settings.raw_dir,
+        generate(seed=3, quarters=1).registry,
+        epoch="old",
+        ingested_at=datetime.now(UTC) - timedelta(days=40),
+    )
     proc = dbt(settings, "source", "freshness")
     assert proc.returncode != 0 and "ERROR STALE" in proc.stdout
 

@@ -78,8 +78,9 @@ def serving_rows(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
 def test_fct_investment_equals_the_submitted_lines(platform: Settings, submitted: Any, published: Any) -> None:
     docs, _ = submitted
     expected = reference.investment_lines(docs)
-    rows = serving_rows(platform, "select project_code, period, source_type, stage, pref_code, amount_jpy "
-                                  "from marts.fct_investment")
+    rows = serving_rows(
+        platform, "select project_code, period, source_type, stage, pref_code, amount_jpy from marts.fct_investment"
+    )
     assert {tuple(r[:5]): r[5] for r in rows} == expected
     assert len(rows) == len(expected)
 
@@ -87,13 +88,17 @@ def test_fct_investment_equals_the_submitted_lines(platform: Settings, submitted
 def test_prefecture_summary_equals_independent_totals(platform: Settings, submitted: Any, published: Any) -> None:
     docs, _ = submitted
     expected = reference.investment_by_prefecture_year(docs)
-    rows = serving_rows(platform, "select pref_code, fiscal_year, investment_planned_jpy, "
-                                  "investment_committed_jpy, investment_executed_jpy "
-                                  "from marts.mart_prefecture_summary")
+    rows = serving_rows(
+        platform,
+        "select pref_code, fiscal_year, investment_planned_jpy, "
+        "investment_committed_jpy, investment_executed_jpy "
+        "from marts.mart_prefecture_summary",
+    )
     years = {fy for (_p, fy, _s) in expected}
     assert len(rows) == 47 * len(years)  # every prefecture, every reported fiscal year
-    actual = {(pref, fy, stage): yen for pref, fy, *amounts in rows
-              for stage, yen in zip(STAGES, amounts, strict=True) if yen}
+    actual = {
+        (pref, fy, stage): yen for pref, fy, *amounts in rows for stage, yen in zip(STAGES, amounts, strict=True) if yen
+    }
     assert actual == expected
     total = sum(r["amount_jpy"] for rep in reference.latest_reports(docs).values() for r in rep["funding"])
     assert sum(sum(r[2:]) for r in rows) == total  # reconciles to the yen
@@ -110,8 +115,11 @@ def test_dashboard_chart_data_shows_the_same_numbers(submitted: Any, dashboard: 
         for stage in STAGES:
             shown = {r["pref_code"]: r[f"investment_{stage}_jpy"] for r in rows if r[f"investment_{stage}_jpy"]}
             assert shown == {p: yen for (p, y, s), yen in expected.items() if y == fy and s == stage}
-        shown_map = {r["country_id"]: r["metric"] for r in client.chart_data(country_map, filters={"fiscal_year": fy})
-                     if r["metric"]}
+        shown_map = {
+            r["country_id"]: r["metric"]
+            for r in client.chart_data(country_map, filters={"fiscal_year": fy})
+            if r["metric"]
+        }
         assert shown_map == {f"JP-{p}": yen for (p, y, s), yen in expected.items() if y == fy and s == "executed"}
 
 

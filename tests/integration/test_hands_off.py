@@ -64,8 +64,9 @@ def register(settings: Settings, registry: list[dict[str, Any]]) -> None:
     Sent in the same command as reports, the registrations can miss an ingest run that is already
     past the registry topic while the reports still reach it; the lander then dead-letters those
     reports as UnknownCode. This test measures latency, so it registers first, as consortia do."""
-    run_kouiki(settings, "submit", str(write_jsonl(settings.data_dir / "submitted" / "registry.jsonl", registry)),
-               check=True)
+    run_kouiki(
+        settings, "submit", str(write_jsonl(settings.data_dir / "submitted" / "registry.jsonl", registry)), check=True
+    )
     deadline = time.monotonic() + ROUND_TIMEOUT_S
     while landed_rows(settings, "kouiki.registry.v1") < len(registry):
         assert time.monotonic() < deadline, "the registry was not landed"
@@ -92,8 +93,7 @@ def serving_total(settings: Settings) -> int | None:
     return int(row[0]) if row else None
 
 
-def wait_for_serving_total(settings: Settings, client: AirflowClient, total: int,
-                           since: float) -> float:
+def wait_for_serving_total(settings: Settings, client: AirflowClient, total: int, since: float) -> float:
     """Poll the serving file (read-only, as Superset does) until it shows ``total``; fail on a failed run."""
     deadline = time.monotonic() + ROUND_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -103,8 +103,9 @@ def wait_for_serving_total(settings: Settings, client: AirflowClient, total: int
             failed = [r for r in client.runs(dag_id, state="failed") if epoch(r["queued_at"]) >= since]
             assert not failed, f"{dag_id} run {failed[0]['dag_run_id']} failed"
         time.sleep(1)
-    raise AssertionError(f"serving.duckdb did not show {total:,} yen within {ROUND_TIMEOUT_S} s "
-                         f"(it shows {serving_total(settings)})")
+    raise AssertionError(
+        f"serving.duckdb did not show {total:,} yen within {ROUND_TIMEOUT_S} s (it shows {serving_total(settings)})"
+    )
 
 
 def epoch(timestamp: str | None) -> float:
@@ -146,15 +147,20 @@ def test_submitted_reports_reach_serving_without_any_trigger(platform: Settings)
         tick = epoch(ingest_run_at(client, landed)["run_after"])
         latencies.append(served - submitted)
         chains.append(served - tick)
-        print(f"\n[hands-off] round {number}: {len(round_docs)} reports, {total:,} yen; submit took "
-              f"{submitted - started:.1f} s; submit -> serving {served - submitted:.1f} s "
-              f"(tick {tick - submitted:+.1f} s from submit, landed {landed - tick:.1f} s after the tick, "
-              f"freshness + build + publish {served - landed:.1f} s)", flush=True)
+        print(
+            f"\n[hands-off] round {number}: {len(round_docs)} reports, {total:,} yen; submit took "
+            f"{submitted - started:.1f} s; submit -> serving {served - submitted:.1f} s "
+            f"(tick {tick - submitted:+.1f} s from submit, landed {landed - tick:.1f} s after the tick, "
+            f"freshness + build + publish {served - landed:.1f} s)",
+            flush=True,
+        )
     for dag_id in airflow.DAG_IDS:
         manual = [r for r in client.runs(dag_id) if r["run_type"] == "manual"]
         assert not manual, f"{dag_id} was triggered by hand: {manual}"
     worst_default = DEFAULT_INTERVAL_S + max(chains)
-    print(f"[hands-off] submit -> serving {', '.join(f'{s:.1f} s' for s in latencies)}; tick -> serving "
-          f"{', '.join(f'{s:.1f} s' for s in chains)}; worst case with the default schedule (a report sent just "
-          f"after a tick) ≈ {DEFAULT_INTERVAL_S} s + {max(chains):.1f} s = {worst_default:.0f} s (target {TARGET_S} s)")
+    print(
+        f"[hands-off] submit -> serving {', '.join(f'{s:.1f} s' for s in latencies)}; tick -> serving "
+        f"{', '.join(f'{s:.1f} s' for s in chains)}; worst case with the default schedule (a report sent just "
+        f"after a tick) ≈ {DEFAULT_INTERVAL_S} s + {max(chains):.1f} s = {worst_default:.0f} s (target {TARGET_S} s)"
+    )
     assert max(latencies) < TARGET_S

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.integration
 
 def investment(settings: Settings) -> dict[tuple[str, ...], int]:
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
-        rows = con.sql("select project_code, period, source_type, stage, pref_code, amount_jpy "
-                       "from marts.fct_investment").fetchall()
+        rows = con.sql(
+            "select project_code, period, source_type, stage, pref_code, amount_jpy from marts.fct_investment"
+        ).fetchall()
     return {tuple(r[:5]): r[5] for r in rows}
 
 
@@ -58,13 +59,21 @@ def test_resend_is_a_no_op_and_a_higher_version_supersedes(tmp_path: Path) -> No
         correction["event_id"] = "00000000-0000-4000-8000-00000000c0de"
         correction["version"] = report["version"] + 1
         area = next(d for d in docs if d.get("entity") == "project" and d["project_code"] == project)["areas"][0]
-        correction["funding"] = [{"source_type": "national_grant", "stage": "executed", "amount_jpy": 123_456_789,
-                                  "pref_code": area["pref_code"]}]
+        correction["funding"] = [
+            {
+                "source_type": "national_grant",
+                "stage": "executed",
+                "amount_jpy": 123_456_789,
+                "pref_code": area["pref_code"],
+            }
+        ]
         corrected = cycle(settings, write_jsonl(tmp_path / "correction.jsonl", [correction]))
         assert corrected == reference.investment_lines([*docs, correction])
         assert {k: v for k, v in corrected.items() if k[:2] == (project, period)} == {
-            (project, period, "national_grant", "executed", correction["funding"][0]["pref_code"]): 123_456_789}
+            (project, period, "national_grant", "executed", correction["funding"][0]["pref_code"]): 123_456_789
+        }
         assert {k: v for k, v in corrected.items() if k[:2] != (project, period)} == {
-            k: v for k, v in first.items() if k[:2] != (project, period)}
+            k: v for k, v in first.items() if k[:2] != (project, period)
+        }
     finally:
         broker.stop(settings)

@@ -57,10 +57,16 @@ def produce_reports(settings: Settings, first: int, count: int) -> None:
 
 
 def start_lander(settings: Settings) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, KOUIKI_DATA_DIR=str(settings.data_dir), KOUIKI_BOOTSTRAP_SERVERS=settings.bootstrap_servers,
-               KOUIKI_LANDER_BATCH="40", KOUIKI_FAULT_PAUSE_BEFORE_RENAME_MS="25")
-    return subprocess.Popen([sys.executable, "-m", "kouiki.cli", "ingest"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ,
+        KOUIKI_DATA_DIR=str(settings.data_dir),
+        KOUIKI_BOOTSTRAP_SERVERS=settings.bootstrap_servers,
+        KOUIKI_LANDER_BATCH="40",
+        KOUIKI_FAULT_PAUSE_BEFORE_RENAME_MS="25",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "kouiki.cli", "ingest"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def partial_files(settings: Settings, since: float = 0.0) -> int:

@@ -26,9 +26,9 @@ pytestmark = pytest.mark.integration
 
 def lake_rows(settings: Settings, topic: str) -> list[tuple[int, int, str, str | None]]:
     glob = settings.raw_dir / topic / "*" / "*" / "*.parquet"
-    return duckdb.sql(f"select _partition, _offset, _status, _error_class from read_parquet('{glob}') "
-                      "order by 1, 2").fetchall()
-
+    return duckdb.sql(
+        f"select _partition, _offset, _status, _error_class from read_parquet('{glob}') order by 1, 2"
+    ).fetchall()
 
 
 def sample_files(tmp_path: Path, seed: int) -> list[Path]:
@@ -55,8 +55,9 @@ def test_submit_gives_receipts_and_ingest_lands_each_event_once(tmp_path: Path) 
         assert "ingest: 0 events consumed" in again.stdout
 
         landed = lake_rows(settings, REPORTS_TOPIC)
-        expected = sorted((r["partition"], r["offset"], "landed", None) for r in receipts
-                          if r["topic"] == REPORTS_TOPIC)
+        expected = sorted(
+            (r["partition"], r["offset"], "landed", None) for r in receipts if r["topic"] == REPORTS_TOPIC
+        )
         assert landed == expected  # every acknowledged offset exactly once, nothing else
 
         status = [line.split() for line in run_kouiki(settings, "status", check=True).stdout.splitlines()[2:]]
@@ -123,14 +124,16 @@ def test_poison_messages_are_dead_lettered_unchanged_with_headers(tmp_path: Path
     try:
         poison = [b"\x82\xa0 shift_jis?", b'{"schema_version": "1.0"', b"[]"]
         producer = clients.producer(settings)
-        offsets = [producer.send(REPORTS_TOPIC, key=b"KR-X-01-P01", value=v).get(timeout=10).offset
-                   for v in poison]
+        offsets = [producer.send(REPORTS_TOPIC, key=b"KR-X-01-P01", value=v).get(timeout=10).offset for v in poison]
         producer.close()
         report = coordinator.land(settings)
         counts = next(iter(report.counts.values()))
         assert (counts["consumed"], counts["landed"], counts["dead_lettered"]) == (3, 0, 3)
         assert [row[2:] for row in lake_rows(settings, REPORTS_TOPIC)] == [
-            ("dead_letter", "NotUtf8"), ("dead_letter", "InvalidJson"), ("dead_letter", "SchemaViolation")]
+            ("dead_letter", "NotUtf8"),
+            ("dead_letter", "InvalidJson"),
+            ("dead_letter", "SchemaViolation"),
+        ]
 
         consumer = clients.consumer(settings, auto_offset_reset="earliest")
         consumer.assign([TopicPartition(DEADLETTER_TOPIC, 0)])
@@ -164,7 +167,8 @@ def test_a_restarted_broker_is_landed_as_a_new_epoch(tmp_path: Path) -> None:
 
 
 def test_reports_sent_while_landing_wait_for_the_next_run_instead_of_dead_lettering(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A submit of registrations and reports that lands in the middle of an ingest run: the run
     stops at the reports' end offsets taken before it read the registrations."""
     settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
@@ -173,8 +177,9 @@ def test_reports_sent_while_landing_wait_for_the_next_run_instead_of_dead_letter
         files = sample_files(tmp_path, seed=25)
         snapshot = coordinator.Lander._end_offsets
 
-        def submit_right_after_the_snapshot(self: coordinator.Lander, topic: str,
-                                            timeout: float = 10.0) -> dict[int, int]:
+        def submit_right_after_the_snapshot(
+            self: coordinator.Lander, topic: str, timeout: float = 10.0
+        ) -> dict[int, int]:
             ends = snapshot(self, topic, timeout)
             run_kouiki(settings, "submit", *map(str, files), check=True)
             return ends

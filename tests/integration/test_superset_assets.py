@@ -26,7 +26,9 @@ from tests.support.superset_stack import build_and_publish, running_superset, wr
 pytestmark = pytest.mark.integration
 SECRETARIAT_PASSWORD = "kouiki-test-secretariat"  # test-only user in a throwaway Superset
 CONSORTIUM_CHARTS = {  # chart uuid suffix → dataset of consortium-grained rows
-    "53": "rpt_investment_lines", "42": "rpt_project_progress", "76": "rpt_project_progress",
+    "53": "rpt_investment_lines",
+    "42": "rpt_project_progress",
+    "76": "rpt_project_progress",
 }
 
 
@@ -66,13 +68,15 @@ def test_every_dataset_reads_a_model_in_the_dbt_manifest(settings: Settings) -> 
 
 def superset_cli(settings: Settings, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     superset = settings.venv_executable(".venv-superset", "superset")
-    return subprocess.run([str(superset), "version"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [str(superset), "version"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 @pytest.mark.parametrize("key", [None, "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET"])
-def test_superset_refuses_to_start_without_a_real_secret_key(settings: Settings, tmp_path: Path,
-                                                             key: str | None) -> None:
+def test_superset_refuses_to_start_without_a_real_secret_key(
+    settings: Settings, tmp_path: Path, key: str | None
+) -> None:
     env = process.superset_env(settings) | {"KOUIKI_SUPERSET_HOME": str(tmp_path)}
     env.pop("FLASK_DEBUG", None)
     if key is None:
@@ -85,17 +89,16 @@ def test_superset_refuses_to_start_without_a_real_secret_key(settings: Settings,
     assert ("KeyError: 'SUPERSET_SECRET_KEY'" if key is None else "insecure SECRET_KEY") in output
 
 
-def test_default_language_is_japanese_and_english_is_selectable(settings: Settings,
-                                                                admin: api.ApiClient) -> None:
+def test_default_language_is_japanese_and_english_is_selectable(settings: Settings, admin: api.ApiClient) -> None:
     client = api.admin_client(settings, legacy=True)
     page = client.session.get(f"{client.url}/superset/welcome/", timeout=60).text
-    assert '&#34;locale&#34;: &#34;ja&#34;' in page or '"locale": "ja"' in page
+    assert "&#34;locale&#34;: &#34;ja&#34;" in page or '"locale": "ja"' in page
     assert "/lang/en" in page
     pack = client.session.get(f"{client.url}/superset/language_pack/ja/", timeout=60).json()
     assert pack["locale_data"]["superset"]["%s record"] == ["%s 件"]  # the catalog ships "%s エラー"
     client.session.get(f"{client.url}/lang/en", timeout=60)
     page = client.session.get(f"{client.url}/superset/welcome/", timeout=60).text
-    assert '&#34;locale&#34;: &#34;en&#34;' in page or '"locale": "en"' in page
+    assert "&#34;locale&#34;: &#34;en&#34;" in page or '"locale": "en"' in page
 
 
 def test_anonymous_users_get_nothing(admin: api.ApiClient) -> None:
@@ -109,14 +112,21 @@ def test_anonymous_users_get_nothing(admin: api.ApiClient) -> None:
 def snapshot(client: api.ApiClient) -> dict[str, Any]:
     """ids, uuids, titles and params of every bundle asset as Superset holds them."""
     state: dict[str, Any] = {}
-    for kind, resource, title in (("charts", "chart", "slice_name"), ("dashboards", "dashboard", "dashboard_title"),
-                                  ("datasets", "dataset", "table_name")):
+    for kind, resource, title in (
+        ("charts", "chart", "slice_name"),
+        ("dashboards", "dashboard", "dashboard_title"),
+        ("datasets", "dataset", "table_name"),
+    ):
         for asset_uuid in bundle.bundle_uuids(kind):
             asset_id = client.id_by_uuid(resource, asset_uuid)
             saved = client.request_json("GET", f"/api/v1/{resource}/{asset_id}")["result"]
             params = saved.get("params") or saved.get("json_metadata") or ""
-            state[asset_uuid] = {"id": asset_id, "title": saved[title], "params": params,
-                                 "position": saved.get("position_json")}
+            state[asset_uuid] = {
+                "id": asset_id,
+                "title": saved[title],
+                "params": params,
+                "position": saved.get("position_json"),
+            }
     return state
 
 
@@ -126,12 +136,19 @@ def test_export_then_reimport_changes_nothing(admin: api.ApiClient) -> None:
     exported = admin.request("GET", "/api/v1/dashboard/export/", params={"q": f"!({','.join(map(str, ids))})"})
     with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
         names = archive.namelist()
-        exported_uuids = {str(yaml.safe_load(archive.read(n))["uuid"]) for n in names
-                          if n.endswith(".yaml") and "/metadata.yaml" not in n}
+        exported_uuids = {
+            str(yaml.safe_load(archive.read(n))["uuid"])
+            for n in names
+            if n.endswith(".yaml") and "/metadata.yaml" not in n
+        }
     assert set(bundle.bundle_uuids("dashboards")) <= exported_uuids
     assert set(bundle.bundle_uuids("charts")) <= exported_uuids
-    admin.request("POST", "/api/v1/dashboard/import/", files={"formData": ("export.zip", exported.content)},
-                   data={"overwrite": "true"})
+    admin.request(
+        "POST",
+        "/api/v1/dashboard/import/",
+        files={"formData": ("export.zip", exported.content)},
+        data={"overwrite": "true"},
+    )
     assert snapshot(admin) == before
 
 
@@ -168,8 +185,7 @@ def test_security_is_idempotent(settings: Settings, admin: api.ApiClient) -> Non
     assert len(names) == len(set(names)) == len(first["secretariat_roles"]) + 1
 
 
-def test_secretariat_chart_data_holds_only_its_consortium(settings: Settings,
-                                                          admin: api.ApiClient) -> None:
+def test_secretariat_chart_data_holds_only_its_consortium(settings: Settings, admin: api.ApiClient) -> None:
     codes = security.consortium_codes(settings.serving_path)
     own = codes[0]
     client = secretariat(admin, own)
@@ -204,8 +220,7 @@ def test_secretariat_cannot_widen_its_filters(settings: Settings, admin: api.Api
         assert codes_in(rows) <= {own}, attempt
 
 
-def test_secretariat_cannot_read_cabinet_only_charts_or_datasets(settings: Settings,
-                                                                 admin: api.ApiClient) -> None:
+def test_secretariat_cannot_read_cabinet_only_charts_or_datasets(settings: Settings, admin: api.ApiClient) -> None:
     client = secretariat(admin, security.consortium_codes(settings.serving_path)[0])
     with pytest.raises(process.SupersetError, match="403|404|not found"):
         client.chart_data(uuid("22"))  # per-prefecture table over all consortia: not even listed
@@ -219,8 +234,9 @@ def test_secretariat_cannot_read_cabinet_only_charts_or_datasets(settings: Setti
     with pytest.raises(process.SupersetError, match="403"):
         post_chart_data(client, context)
     with pytest.raises(process.SupersetError, match="403|401"):
-        client.request_json("POST", "/api/v1/sqllab/execute/",
-                            json={"database_id": 1, "sql": "select 1", "runAsync": False})
+        client.request_json(
+            "POST", "/api/v1/sqllab/execute/", json={"database_id": 1, "sql": "select 1", "runAsync": False}
+        )
 
 
 def test_a_user_without_a_kouiki_role_sees_no_rows(settings: Settings, admin: api.ApiClient) -> None:
@@ -250,4 +266,3 @@ def test_reimport_keeps_security(settings: Settings, admin: api.ApiClient) -> No
     client = secretariat(admin, security.consortium_codes(settings.serving_path)[0])
     context = context_for(admin, "53")
     assert len(codes_in(post_chart_data(client, context))) == 1
-

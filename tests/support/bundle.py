@@ -24,8 +24,11 @@ def uuids(kind: str) -> set[str]:
 
 
 def dashboard_chart_uuids(dashboard: dict[str, Any]) -> set[str]:
-    return {str(n["meta"]["uuid"]) for n in dashboard["position"].values()
-            if isinstance(n, dict) and n.get("type") == "CHART"}
+    return {
+        str(n["meta"]["uuid"])
+        for n in dashboard["position"].values()
+        if isinstance(n, dict) and n.get("type") == "CHART"
+    }
 
 
 def dataset_tables() -> set[tuple[str, str]]:

@@ -29,8 +29,9 @@ def settings_for(data_dir: Path, bootstrap: str, **overrides: object) -> Setting
 def run_kouiki(settings: Settings, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
     """Run the real command line, as a secretariat or operator would."""
     env = dict(os.environ, **settings.environment())
-    proc = subprocess.run([sys.executable, "-m", "kouiki.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=600, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kouiki.cli", *args], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"kouiki {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
     return proc

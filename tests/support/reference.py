@@ -26,8 +26,10 @@ def read_jsonl(paths: Iterable[Path]) -> list[dict[str, Any]]:
 
 
 def split_by_largest_remainder(amount: int, shares: dict[str, float]) -> dict[str, int]:
-    exact = {pref: amount * Fraction(str(share)) / sum(Fraction(str(s)) for s in shares.values())
-             for pref, share in shares.items()}
+    exact = {
+        pref: amount * Fraction(str(share)) / sum(Fraction(str(s)) for s in shares.values())
+        for pref, share in shares.items()
+    }
     parts = {pref: math.floor(q) for pref, q in exact.items()}
     leftover = amount - sum(parts.values())
     for pref in sorted(exact, key=lambda p: (-(exact[p] - parts[p]), p))[:leftover]:
@@ -61,8 +63,11 @@ def investment_lines(docs: list[dict[str, Any]]) -> dict[tuple[str, str, str, st
     out: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
     for (project, period), report in latest_reports(docs).items():
         for line in report["funding"]:
-            parts = ({line["pref_code"]: line["amount_jpy"]} if "pref_code" in line
-                     else split_by_largest_remainder(line["amount_jpy"], areas[project]))
+            parts = (
+                {line["pref_code"]: line["amount_jpy"]}
+                if "pref_code" in line
+                else split_by_largest_remainder(line["amount_jpy"], areas[project])
+            )
             for pref, yen in parts.items():
                 out[(project, period, line["source_type"], line["stage"], pref)] += yen
     return dict(out)
@@ -96,8 +101,9 @@ def area_history(docs: list[dict[str, Any]]) -> dict[str, list[tuple[datetime, d
     return dict(history)
 
 
-def areas_at(history: dict[str, list[tuple[datetime, dict[str, float]]]], project: str,
-             when: datetime) -> dict[str, float]:
+def areas_at(
+    history: dict[str, list[tuple[datetime, dict[str, float]]]], project: str, when: datetime
+) -> dict[str, float]:
     """The areas registered when a report was submitted; before the first registration, the first."""
     versions = history[project]
     current = versions[0][1]
@@ -114,8 +120,11 @@ def investment_lines_at_report_date(docs: list[dict[str, Any]]) -> dict[tuple[st
     for (project, period), report in latest_reports(docs).items():
         areas = areas_at(history, project, _when(report))
         for line in report["funding"]:
-            parts = ({line["pref_code"]: line["amount_jpy"]} if "pref_code" in line
-                     else split_by_largest_remainder(line["amount_jpy"], areas))
+            parts = (
+                {line["pref_code"]: line["amount_jpy"]}
+                if "pref_code" in line
+                else split_by_largest_remainder(line["amount_jpy"], areas)
+            )
             for pref, yen in parts.items():
                 out[(project, period, line["source_type"], line["stage"], pref)] += yen
     return dict(out)
@@ -189,8 +198,14 @@ def submission_statuses(docs: list[dict[str, Any]], as_of: date) -> dict[tuple[s
         if doc.get("entity") == "project":
             if doc["project_code"] not in projects or _when(doc) >= _when(projects[doc["project_code"]]):
                 projects[doc["project_code"]] = doc
-    expected = {(code, f"FY{fy}Q{q}") for code, p in projects.items()
-                for fy in range(p["start_fy"], p["end_fy"] + 1) for q in (1, 2, 3, 4)
-                if quarter_due_date(f"FY{fy}Q{q}") <= as_of}
-    return {key: ("missing" if key not in first else "on_time" if first[key] <= quarter_due_date(key[1]) else "late")
-            for key in expected | set(first)}
+    expected = {
+        (code, f"FY{fy}Q{q}")
+        for code, p in projects.items()
+        for fy in range(p["start_fy"], p["end_fy"] + 1)
+        for q in (1, 2, 3, 4)
+        if quarter_due_date(f"FY{fy}Q{q}") <= as_of
+    }
+    return {
+        key: ("missing" if key not in first else "on_time" if first[key] <= quarter_due_date(key[1]) else "late")
+        for key in expected | set(first)
+    }

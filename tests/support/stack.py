@@ -32,8 +32,12 @@ def running_platform(settings: Settings, airflow_db: str, **overrides: Any) -> I
     the settings they run with; stop everything (Superset too) afterwards."""
     recreate_database(airflow_db)
     settings = dataclasses.replace(
-        settings, airflow_port=free_port(), superset_port=free_port(),
-        airflow_db_url=f"postgresql+psycopg2://postgres@127.0.0.1:5432/{airflow_db}", **overrides)
+        settings,
+        airflow_port=free_port(),
+        superset_port=free_port(),
+        airflow_db_url=f"postgresql+psycopg2://postgres@127.0.0.1:5432/{airflow_db}",
+        **overrides,
+    )
     with pytest.MonkeyPatch.context() as env:
         env.delenv("KOUIKI_ADMIN_PASSWORD", raising=False)
         try:

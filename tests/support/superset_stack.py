@@ -35,17 +35,40 @@ def _lake_rows(topic: str, docs: Iterable[dict[str, Any]], key_field: str, start
     rows = []
     for offset, doc in enumerate(docs, start=start):
         key = doc.get(key_field) or doc.get("consortium_code")
-        rows.append(lake.Row(topic=topic, epoch=EPOCH, partition=0, offset=offset, kafka_ts=now, key=key,
-                             value=json.dumps(doc, ensure_ascii=False).encode(), ingested_at=now,
-                             status="landed"))
+        rows.append(
+            lake.Row(
+                topic=topic,
+                epoch=EPOCH,
+                partition=0,
+                offset=offset,
+                kafka_ts=now,
+                key=key,
+                value=json.dumps(doc, ensure_ascii=False).encode(),
+                ingested_at=now,
+                status="landed",
+            )
+        )
     return rows
 
 
 def _dead_letter_rows(topic: str, start: int) -> list[lake.Row]:
     now = datetime.now(UTC)
-    return [lake.Row(topic=topic, epoch=EPOCH, partition=0, offset=start + i, kafka_ts=now, key=None, value=value,
-                     ingested_at=now, status="dead_letter", error_class=error_class, error_message=message)
-            for i, (value, error_class, message) in enumerate(DEAD_LETTERS)]
+    return [
+        lake.Row(
+            topic=topic,
+            epoch=EPOCH,
+            partition=0,
+            offset=start + i,
+            kafka_ts=now,
+            key=None,
+            value=value,
+            ingested_at=now,
+            status="dead_letter",
+            error_class=error_class,
+            error_message=message,
+        )
+        for i, (value, error_class, message) in enumerate(DEAD_LETTERS)
+    ]
 
 
 def write_sample_lake(settings: Settings, seed: int = 2026, quarters: int = 6) -> None:

@@ -34,8 +34,11 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def env_example() -> dict[str, str]:
-    pairs = [line.split("=", 1) for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
-             if line.strip() and not line.lstrip().startswith("#")]
+    pairs = [
+        line.split("=", 1)
+        for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     return {name.strip(): value.strip().strip('"') for name, value in pairs}
 
 
@@ -53,8 +56,19 @@ def test_compose_file_is_valid_against_the_compose_spec(compose: dict[str, Any])
 
 
 def test_the_platform_services_are_there(services: dict[str, dict[str, Any]]) -> None:
-    assert {"broker", "kafka-init", "postgres", "airflow-init", "airflow-apiserver", "airflow-scheduler",
-            "airflow-dag-processor", "airflow-triggerer", "superset-init", "superset", "kouiki_lander"} <= set(services)
+    assert {
+        "broker",
+        "kafka-init",
+        "postgres",
+        "airflow-init",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "superset-init",
+        "superset",
+        "kouiki_lander",
+    } <= set(services)
     assert not {"redis", "airflow-worker", "flower"} & set(services)  # LocalExecutor: no Celery
     assert services["broker"]["image"].split(":-")[-1].startswith("apache/kafka:")
     assert services["airflow-scheduler"]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
@@ -114,8 +128,9 @@ def test_build_contexts_dockerfiles_and_copied_paths_exist(services: dict[str, d
         assert lock_files and all((REPO / f).is_file() for f in lock_files)
 
 
-def test_mounted_host_paths_exist_and_named_volumes_are_declared(compose: dict[str, Any],
-                                                                 services: dict[str, dict[str, Any]]) -> None:
+def test_mounted_host_paths_exist_and_named_volumes_are_declared(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
     declared = set(compose.get("volumes", {}))
     for name, service in services.items():
         for volume in service.get("volumes", []):

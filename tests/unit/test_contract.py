@@ -35,11 +35,17 @@ def test_every_generated_document_is_valid() -> None:
 def test_documents_are_routed_and_keyed_by_their_natural_code() -> None:
     consortium, project, report = first("consortium"), first("project"), first("report")
     assert (kind_of(consortium), topic_for("consortium"), key_for(consortium)) == (
-        "consortium", "kouiki.registry.v1", consortium["consortium_code"])
+        "consortium",
+        "kouiki.registry.v1",
+        consortium["consortium_code"],
+    )
     assert topic_for(kind_of(project)) == "kouiki.registry.v1"
     assert key_for(project) == project["consortium_code"]  # a consortium and its projects stay in order
     assert (kind_of(report), topic_for("report"), key_for(report)) == (
-        "report", "kouiki.reports.v1", report["project_code"])
+        "report",
+        "kouiki.reports.v1",
+        report["project_code"],
+    )
 
 
 def _set(doc: dict[str, Any], path: list[Any], value: Any) -> dict[str, Any]:
@@ -97,13 +103,16 @@ def test_single_prefecture_consortium_only_for_hokkaido_and_okinawa() -> None:
     assert validate(consortium) == []
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b'{"a": 1', "invalid JSON"),
-    (b"\xef\xbb\xbf{}", "byte-order mark"),
-    (b"{}" + "事業".encode("shift_jis"), "not UTF-8"),
-    (b'{"a": 1, "a": 2}', "duplicate key 'a'"),
-    (b'{"a": NaN}', "NaN is not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"a": 1', "invalid JSON"),
+        (b"\xef\xbb\xbf{}", "byte-order mark"),
+        (b"{}" + "事業".encode("shift_jis"), "not UTF-8"),
+        (b'{"a": 1, "a": 2}', "duplicate key 'a'"),
+        (b'{"a": NaN}', "NaN is not valid JSON"),
+    ],
+)
 def test_unreadable_files_give_a_located_error(tmp_path: Path, content: bytes, expected: str) -> None:
     path = tmp_path / "report.json"
     path.write_bytes(content)

@@ -19,8 +19,29 @@ from tests.support.bad_inputs import CASES
 
 SAMPLE = generate(seed=13, quarters=3)
 DOCS = SAMPLE.registry + SAMPLE.reports
-ODD_VALUES: list[Any] = [None, True, -1, 0, 1.5, 10**15, "", "x", "48", "FY2026Q5", [], {}, [1], {"a": 1},
-                         "2026-02-30", "１３", 2.0, -0.0, "KR-AB-01", 100, 101]
+ODD_VALUES: list[Any] = [
+    None,
+    True,
+    -1,
+    0,
+    1.5,
+    10**15,
+    "",
+    "x",
+    "48",
+    "FY2026Q5",
+    [],
+    {},
+    [1],
+    {"a": 1},
+    "2026-02-30",
+    "１３",
+    2.0,
+    -0.0,
+    "KR-AB-01",
+    100,
+    101,
+]
 
 
 def gate_accepts(doc: Any) -> bool:
@@ -87,8 +108,11 @@ def test_random_mutations_get_the_same_verdict() -> None:
         verdict, schema_ok = gate_verdict(doc), not schema_violations(doc)
         if verdict == "accepted" and not schema_ok:
             accepted_but_schema_rejects.append(doc)
-        if verdict not in ("accepted", "rules") and schema_ok and not (
-                "Expected `int`, got `float`" in verdict and integral_float_in(doc)):
+        if (
+            verdict not in ("accepted", "rules")
+            and schema_ok
+            and not ("Expected `int`, got `float`" in verdict and integral_float_in(doc))
+        ):
             rejected_but_schema_accepts.append((verdict, doc))
     assert accepted_but_schema_rejects == []
     assert rejected_but_schema_accepts == []
@@ -110,21 +134,35 @@ def _duplicate(text: str, key: str, value: str) -> str:
     return f'{head}"{key}": {value}, "{key}": {tail}'
 
 
-@pytest.mark.parametrize(("text", "duplicated"), [
-    (_report_text(), False),
-    (json.dumps(json.loads(_report_text()), ensure_ascii=False, indent=2), False),
-    (json.dumps(json.loads(_report_text()), separators=(",", ":"), ensure_ascii=False), False),
-    (_report_text().replace('": ', '" :\t'), False),
-    (_report_text(**{"進捗: 順調": '進捗\\": 順調'}), False),
-    (_report_text(**{"進捗: 順調": "進捗\\u003a 順調"}), False),
-    (_duplicate(_report_text(), "period", '"FY2020Q1"'), True),
-    (_duplicate(_report_text(), "submitted_at", '"2020-01-01T00:00:00+09:00"'), True),
-    (_duplicate(_report_text(), "amount_jpy", "1"), True),
-    (_duplicate(_report_text(), "period", '"FY2020Q1"').replace('": ', '" : '), True),
-    (_duplicate(_report_text(**{"進捗: 順調": "進捗\\u003a 順調"}), "version", "1"), True),
-], ids=["compact-spaces", "indented", "no-spaces", "space-before-colon", "escaped-quote-colon",
-        "escaped-colon", "top-level", "value-with-colons", "nested", "space-before-colon-dup",
-        "escaped-colon-dup"])
+@pytest.mark.parametrize(
+    ("text", "duplicated"),
+    [
+        (_report_text(), False),
+        (json.dumps(json.loads(_report_text()), ensure_ascii=False, indent=2), False),
+        (json.dumps(json.loads(_report_text()), separators=(",", ":"), ensure_ascii=False), False),
+        (_report_text().replace('": ', '" :\t'), False),
+        (_report_text(**{"進捗: 順調": '進捗\\": 順調'}), False),
+        (_report_text(**{"進捗: 順調": "進捗\\u003a 順調"}), False),
+        (_duplicate(_report_text(), "period", '"FY2020Q1"'), True),
+        (_duplicate(_report_text(), "submitted_at", '"2020-01-01T00:00:00+09:00"'), True),
+        (_duplicate(_report_text(), "amount_jpy", "1"), True),
+        (_duplicate(_report_text(), "period", '"FY2020Q1"').replace('": ', '" : '), True),
+        (_duplicate(_report_text(**{"進捗: 順調": "進捗\\u003a 順調"}), "version", "1"), True),
+    ],
+    ids=[
+        "compact-spaces",
+        "indented",
+        "no-spaces",
+        "space-before-colon",
+        "escaped-quote-colon",
+        "escaped-colon",
+        "top-level",
+        "value-with-colons",
+        "nested",
+        "space-before-colon-dup",
+        "escaped-colon-dup",
+    ],
+)
 def test_duplicate_keys_are_found_however_the_json_is_spelled(text: str, duplicated: bool) -> None:
     verdict = gate_verdict(json.loads(text)) if not duplicated else None
     try:

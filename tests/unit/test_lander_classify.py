@@ -22,14 +22,17 @@ def test_valid_documents_on_their_own_topic_are_landed() -> None:
     assert classify("kouiki.registry.v1", encoded(PROJECT), 1 << 20).status == LANDED
 
 
-@pytest.mark.parametrize(("topic", "value", "error_class"), [
-    ("kouiki.reports.v1", b"\xff\xfe garbage", "NotUtf8"),
-    ("kouiki.reports.v1", b'{"truncated": ', "InvalidJson"),
-    ("kouiki.reports.v1", encoded({**REPORT, "version": "2"}), "SchemaViolation"),
-    ("kouiki.registry.v1", encoded(REPORT), "WrongTopic"),
-    ("kouiki.reports.v1", None, "EmptyMessage"),
-    ("kouiki.reports.v1", b" " * (64 * 1024 + 1), "MessageTooLarge"),
-])
+@pytest.mark.parametrize(
+    ("topic", "value", "error_class"),
+    [
+        ("kouiki.reports.v1", b"\xff\xfe garbage", "NotUtf8"),
+        ("kouiki.reports.v1", b'{"truncated": ', "InvalidJson"),
+        ("kouiki.reports.v1", encoded({**REPORT, "version": "2"}), "SchemaViolation"),
+        ("kouiki.registry.v1", encoded(REPORT), "WrongTopic"),
+        ("kouiki.reports.v1", None, "EmptyMessage"),
+        ("kouiki.reports.v1", b" " * (64 * 1024 + 1), "MessageTooLarge"),
+    ],
+)
 def test_bad_messages_are_dead_lettered_with_a_reason(topic: str, value: bytes | None, error_class: str) -> None:
     verdict = classify(topic, value, max_bytes=64 * 1024)
     assert (verdict.status, verdict.error_class) == (DEAD_LETTER, error_class)

@@ -22,8 +22,10 @@ class _SimulationClock:
 
 
 def test_same_seed_same_documents() -> None:
-    first, again = national.generate(seed=5, consortia=3, projects_per_consortium=2), \
-        national.generate(seed=5, consortia=3, projects_per_consortium=2)
+    first, again = (
+        national.generate(seed=5, consortia=3, projects_per_consortium=2),
+        national.generate(seed=5, consortia=3, projects_per_consortium=2),
+    )
     assert first.registry == again.registry and first.reports == again.reports
     assert first.reports != national.generate(seed=6, consortia=3, projects_per_consortium=2).reports
 
@@ -31,8 +33,9 @@ def test_same_seed_same_documents() -> None:
 def test_every_document_passes_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rules, "time", _SimulationClock)  # the contract's clock
     dataset = national.generate(seed=1, consortia=12, projects_per_consortium=3)
-    problems = {doc.get("project_code", doc.get("consortium_code")): contract.validate(doc)
-                for doc in dataset.documents()}
+    problems = {
+        doc.get("project_code", doc.get("consortium_code")): contract.validate(doc) for doc in dataset.documents()
+    }
     assert {code: found for code, found in problems.items() if found} == {}
 
 

@@ -24,17 +24,28 @@ def insert(con: duckdb.DuckDBPyConnection, sql: str, rows: list[tuple[object, ..
         con.executemany(sql, rows)
 
 
-def make_serving(path: Path, submissions: list[tuple[str, str, str, int | None]],
-                 dead_letters: list[datetime], landed: list[datetime]) -> Path:
+def make_serving(
+    path: Path,
+    submissions: list[tuple[str, str, str, int | None]],
+    dead_letters: list[datetime],
+    landed: list[datetime],
+) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts; create schema lake_raw")
-        con.execute("create table marts.fct_report_submission (project_code varchar, period varchar, "
-                    "submission_status varchar, days_late integer)")
+        con.execute(
+            "create table marts.fct_report_submission (project_code varchar, period varchar, "
+            "submission_status varchar, days_late integer)"
+        )
         insert(con, "insert into marts.fct_report_submission values (?, ?, ?, ?)", list(submissions))
-        con.execute("create table marts.fct_dead_letter_events (kafka_topic varchar, kafka_offset bigint, "
-                    "error_class varchar, ingested_at timestamptz)")
-        insert(con, "insert into marts.fct_dead_letter_events values ('kouiki.reports.v1', ?, 'SchemaViolation', ?)",
-               list(enumerate(dead_letters)))
+        con.execute(
+            "create table marts.fct_dead_letter_events (kafka_topic varchar, kafka_offset bigint, "
+            "error_class varchar, ingested_at timestamptz)"
+        )
+        insert(
+            con,
+            "insert into marts.fct_dead_letter_events values ('kouiki.reports.v1', ?, 'SchemaViolation', ?)",
+            list(enumerate(dead_letters)),
+        )
         con.execute("create table lake_raw.reports_v1 (_ingested_at timestamptz)")
         insert(con, "insert into lake_raw.reports_v1 values (?)", [(t,) for t in landed])
         con.execute("create view lake_raw.registry_v1 as select cast(null as timestamptz) as _ingested_at where false")
@@ -43,9 +54,12 @@ def make_serving(path: Path, submissions: list[tuple[str, str, str, int | None]]
 
 @pytest.fixture
 def healthy(tmp_path: Path) -> Path:
-    return make_serving(tmp_path / "serving.duckdb",
-                        [("KR-CGK-01-P01", "FY2026Q1", "on_time", 0), ("KR-CGK-01-P02", "FY2026Q1", "on_time", 0)],
-                        dead_letters=[NOW - timedelta(days=3)], landed=[NOW - timedelta(hours=2)])
+    return make_serving(
+        tmp_path / "serving.duckdb",
+        [("KR-CGK-01-P01", "FY2026Q1", "on_time", 0), ("KR-CGK-01-P02", "FY2026Q1", "on_time", 0)],
+        dead_letters=[NOW - timedelta(days=3)],
+        landed=[NOW - timedelta(hours=2)],
+    )
 
 
 def by_name(results: list[quality.CheckResult]) -> dict[str, quality.CheckResult]:
@@ -61,9 +75,12 @@ def test_healthy_serving_file_passes_every_check(healthy: Path) -> None:
 
 
 def test_missing_reports_fail_and_are_named(tmp_path: Path) -> None:
-    serving = make_serving(tmp_path / "s.duckdb",
-                           [("KR-A-P01", "FY2026Q1", "missing", None), ("KR-A-P02", "FY2026Q1", "on_time", 0)],
-                           dead_letters=[], landed=[NOW])
+    serving = make_serving(
+        tmp_path / "s.duckdb",
+        [("KR-A-P01", "FY2026Q1", "missing", None), ("KR-A-P02", "FY2026Q1", "on_time", 0)],
+        dead_letters=[],
+        landed=[NOW],
+    )
     result = by_name(quality.run_checks(serving, now=NOW))["missing reports"]
     assert not result.passed and result.severity == quality.ERROR
     assert "1 expected reports not submitted (e.g. KR-A-P01 FY2026Q1)" in result.detail
@@ -74,9 +91,12 @@ def test_missing_reports_fail_and_are_named(tmp_path: Path) -> None:
 
 
 def test_late_reports_warn_without_failing_the_run(tmp_path: Path) -> None:
-    serving = make_serving(tmp_path / "s.duckdb",
-                           [("KR-A-P01", "FY2026Q1", "late", 3), ("KR-A-P02", "FY2026Q1", "late", 12)],
-                           dead_letters=[], landed=[NOW])
+    serving = make_serving(
+        tmp_path / "s.duckdb",
+        [("KR-A-P01", "FY2026Q1", "late", 3), ("KR-A-P02", "FY2026Q1", "late", 12)],
+        dead_letters=[],
+        landed=[NOW],
+    )
     results = quality.run_checks(serving, now=NOW)
     late = by_name(results)["late reports"]
     assert not late.passed and late.severity == quality.WARNING
@@ -85,8 +105,9 @@ def test_late_reports_warn_without_failing_the_run(tmp_path: Path) -> None:
 
 
 def test_new_dead_letters_fail_old_ones_do_not(tmp_path: Path) -> None:
-    serving = make_serving(tmp_path / "s.duckdb", [],
-                           dead_letters=[NOW - timedelta(hours=1), NOW - timedelta(days=2)], landed=[NOW])
+    serving = make_serving(
+        tmp_path / "s.duckdb", [], dead_letters=[NOW - timedelta(hours=1), NOW - timedelta(days=2)], landed=[NOW]
+    )
     result = by_name(quality.run_checks(serving, now=NOW))["dead-letter growth"]
     assert not result.passed
     assert result.detail == "1 messages dead-lettered in the last 24 h (2 in all)"
@@ -126,8 +147,13 @@ def test_thresholds_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_failure_callback_logs_and_appends_an_alert(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     settings = Settings(bootstrap_servers="127.0.0.1:9092", data_dir=tmp_path / "data")
-    ti = SimpleNamespace(dag_id="kouiki_quality", task_id="check_serving_data", run_id="scheduled__2026-11-25",
-                         try_number=3, log_url="http://127.0.0.1:8080/log")
+    ti = SimpleNamespace(
+        dag_id="kouiki_quality",
+        task_id="check_serving_data",
+        run_id="scheduled__2026-11-25",
+        try_number=3,
+        log_url="http://127.0.0.1:8080/log",
+    )
     context = {"task_instance": ti, "exception": quality.QualityFailure("missing reports: FAILED — 2 ...")}
     with caplog.at_level(logging.ERROR, logger="kouiki.orchestration.alerts"):
         alerts.on_failure(context, settings_factory=lambda: settings)
@@ -148,14 +174,24 @@ def test_failure_callback_never_raises(caplog: pytest.LogCaptureFixture) -> None
 
 
 def test_freshness_results_are_parsed_from_dbt_artifact() -> None:
-    document = {"results": [
-        {"unique_id": "source.kouiki.kafka_lake.reports_v1", "status": "pass", "max_loaded_at_time_ago_in_s": 7200.0},
-        {"unique_id": "source.kouiki.kafka_lake.registry_v1", "status": "warn",
-         "max_loaded_at_time_ago_in_s": 63931200922.6},  # dbt's age of an empty source
-    ]}
+    document = {
+        "results": [
+            {
+                "unique_id": "source.kouiki.kafka_lake.reports_v1",
+                "status": "pass",
+                "max_loaded_at_time_ago_in_s": 7200.0,
+            },
+            {
+                "unique_id": "source.kouiki.kafka_lake.registry_v1",
+                "status": "warn",
+                "max_loaded_at_time_ago_in_s": 63931200922.6,
+            },  # dbt's age of an empty source
+        ]
+    }
     results = freshness.parse_results(document)
-    assert freshness.summary(results) == ("kafka_lake.reports_v1: pass (newest row 2.0 h old); "
-                                          "kafka_lake.registry_v1: warn (nothing landed yet)")
+    assert freshness.summary(results) == (
+        "kafka_lake.reports_v1: pass (newest row 2.0 h old); kafka_lake.registry_v1: warn (nothing landed yet)"
+    )
     assert freshness.parse_results({}) == []
 
 

@@ -26,10 +26,12 @@ CHART_PREFIXES = {"2", "4", "5", "6", "7"}
 
 
 def test_every_yaml_parses_and_has_the_importer_keys() -> None:
-    required = {"databases": {"database_name", "sqlalchemy_uri", "uuid", "version", "extra"},
-                "datasets": {"table_name", "schema", "uuid", "database_uuid", "version"},
-                "charts": {"slice_name", "viz_type", "uuid", "version", "dataset_uuid", "params"},
-                "dashboards": {"dashboard_title", "uuid", "version", "position"}}
+    required = {
+        "databases": {"database_name", "sqlalchemy_uri", "uuid", "version", "extra"},
+        "datasets": {"table_name", "schema", "uuid", "database_uuid", "version"},
+        "charts": {"slice_name", "viz_type", "uuid", "version", "dataset_uuid", "params"},
+        "dashboards": {"dashboard_title", "uuid", "version", "position"},
+    }
     assert yaml.safe_load((ASSETS / "metadata.yaml").read_text())["type"] == "assets"
     for kind, keys in required.items():
         configs = load(kind)
@@ -72,8 +74,11 @@ def test_every_chart_is_on_a_dashboard_and_uses_its_datasets_metrics_and_columns
         params = config["params"]
         used = [*params.get("metrics", []), *([params["metric"]] if "metric" in params else [])]
         assert {m for m in used if isinstance(m, str)} <= metrics, config["slice_name"]
-        grouped = [*params.get("groupby", []), *params.get("all_columns", []),
-                   *([params["x_axis"]] if "x_axis" in params else [])]
+        grouped = [
+            *params.get("groupby", []),
+            *params.get("all_columns", []),
+            *([params["x_axis"]] if "x_axis" in params else []),
+        ]
         assert set(grouped) <= columns, config["slice_name"]
 
 
@@ -81,8 +86,11 @@ def test_native_filters_target_existing_columns_and_skip_charts_without_them() -
     datasets = {c["uuid"]: c for c in load("datasets").values()}
     charts = {c["uuid"]: c for c in load("charts").values()}
     for dashboard in load("dashboards").values():
-        chart_ids = {n["meta"]["chartId"]: n["meta"]["uuid"] for n in dashboard["position"].values()
-                     if isinstance(n, dict) and n.get("type") == "CHART"}
+        chart_ids = {
+            n["meta"]["chartId"]: n["meta"]["uuid"]
+            for n in dashboard["position"].values()
+            if isinstance(n, dict) and n.get("type") == "CHART"
+        }
         names = {f["name"] for f in dashboard["metadata"]["native_filter_configuration"]}
         assert "年度" in names, dashboard["dashboard_title"]
         for native in dashboard["metadata"]["native_filter_configuration"]:

@@ -33,8 +33,10 @@ def kind_of(doc: Any) -> str:
 @cache
 def _schema_texts() -> dict[str, dict[str, Any]]:
     folder = resources.files("kouiki.contract").joinpath("schemas", SCHEMA_VERSION)
-    return {name: json.loads(folder.joinpath(f"{name}.schema.json").read_text(encoding="utf-8"))
-            for name in ("common", *DOCUMENT_KINDS)}
+    return {
+        name: json.loads(folder.joinpath(f"{name}.schema.json").read_text(encoding="utf-8"))
+        for name in ("common", *DOCUMENT_KINDS)
+    }
 
 
 @cache
@@ -111,9 +113,13 @@ def _explain(raw: bytes, gate_message: str) -> tuple[str, list[Violation]]:
     except ValueError as exc:
         return "InvalidJson", [Violation("$", f"invalid JSON: {exc}", "JSONとして読めません")]
     located = re.search(r" - at `(\$[^`]*)`$", gate_message)
-    fallback = Violation(located.group(1) if located else "$", gate_message.split(" - at `")[0],
-                         "契約に違反しています（整数の項目に小数表記は使えません）"
-                         if "Expected `int`, got `float`" in gate_message else "契約（スキーマ）に違反しています")
+    fallback = Violation(
+        located.group(1) if located else "$",
+        gate_message.split(" - at `")[0],
+        "契約に違反しています（整数の項目に小数表記は使えません）"
+        if "Expected `int`, got `float`" in gate_message
+        else "契約（スキーマ）に違反しています",
+    )
     return "SchemaViolation", schema_violations(parsed) or [fallback]
 
 

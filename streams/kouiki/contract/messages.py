@@ -17,6 +17,7 @@ class Violation:
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" + (f" ／ {self.message_ja}" if self.message_ja else "")
 
+
 _JA_BY_KEYWORD = {
     "required": "必須項目 {missing} がありません",
     "type": "型が違います（{expected} が必要です）",
@@ -34,8 +35,14 @@ _JA_BY_KEYWORD = {
     "minLength": "文字数が足りません（最低 {limit} 文字）",
     "maxLength": "文字数が多すぎます（最大 {limit} 文字）",
 }
-_TYPE_JA = {"integer": "整数 integer", "number": "数値 number", "string": "文字列 string",
-            "array": "配列 array", "object": "オブジェクト object", "boolean": "真偽値 boolean"}
+_TYPE_JA = {
+    "integer": "整数 integer",
+    "number": "数値 number",
+    "string": "文字列 string",
+    "array": "配列 array",
+    "object": "オブジェクト object",
+    "boolean": "真偽値 boolean",
+}
 
 
 def japanese_for_schema_error(error: Any) -> str:

@@ -53,7 +53,8 @@ DATE = _Pattern("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # Event ids and timestamps never repeat: matched every time.
 UUID = re.compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$").search
 TIMESTAMP = re.compile(
-    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$").search
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"
+).search
 
 # Strings with a pattern: the names say which one; ``_patterns_ok`` checks them after decoding.
 PrefCode = str
@@ -118,8 +119,20 @@ class Project(_Strict):
     project_code: ProjectCode
     consortium_code: ConsortiumCode
     title_ja: TextJa
-    theme: Literal["TOURISM", "INDUSTRY", "GX", "DX", "TALENT", "TRANSPORT", "INFRA", "MEDICAL",
-                   "FOOD_EXPORT", "LOGISTICS", "DISASTER", "OTHER"]
+    theme: Literal[
+        "TOURISM",
+        "INDUSTRY",
+        "GX",
+        "DX",
+        "TALENT",
+        "TRANSPORT",
+        "INFRA",
+        "MEDICAL",
+        "FOOD_EXPORT",
+        "LOGISTICS",
+        "DISASTER",
+        "OTHER",
+    ]
     policy_code: str
     start_fy: FiscalYear
     end_fy: FiscalYear
@@ -145,8 +158,9 @@ class Progress(_Strict):
 
 
 class Funding(_Strict):
-    source_type: Literal["national_grant", "prefecture", "municipality", "private", "corporate_furusato",
-                         "loan", "other"]
+    source_type: Literal[
+        "national_grant", "prefecture", "municipality", "private", "corporate_furusato", "loan", "other"
+    ]
     stage: Literal["planned", "committed", "executed"]
     amount_jpy: Yen
     pref_code: PrefCode | UnsetType = UNSET
@@ -253,8 +267,12 @@ def _milestone_colons(milestone: Milestone) -> int:
 
 
 def _project_colons(doc: Project) -> int:
-    if not (PROJECT_CODE[doc.project_code] and POLICY_CODE[doc.policy_code]
-            and all(PREF_CODE[area.pref_code] for area in doc.areas) and all(CODE[k.kpi_code] for k in doc.kpis)):
+    if not (
+        PROJECT_CODE[doc.project_code]
+        and POLICY_CODE[doc.policy_code]
+        and all(PREF_CODE[area.pref_code] for area in doc.areas)
+        and all(CODE[k.kpi_code] for k in doc.kpis)
+    ):
         raise GateError(_BAD_FORMAT)
     colons = 15 + doc.title_ja.count(":") + 2 * len(doc.areas) + 9 * len(doc.kpis)
     if doc.title_en is not UNSET:

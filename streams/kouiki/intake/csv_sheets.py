@@ -27,8 +27,22 @@ from typing import Any
 
 from kouiki.intake.files import Record
 
-COLUMNS = ("consortium_code", "project_code", "period", "version", "status", "percent_complete", "summary_ja",
-           "line_type", "source_type", "stage", "amount_jpy", "kpi_code", "value", "pref_code")
+COLUMNS = (
+    "consortium_code",
+    "project_code",
+    "period",
+    "version",
+    "status",
+    "percent_complete",
+    "summary_ja",
+    "line_type",
+    "source_type",
+    "stage",
+    "amount_jpy",
+    "kpi_code",
+    "value",
+    "pref_code",
+)
 REQUIRED = ("consortium_code", "project_code", "period", "version", "line_type")
 NAMESPACE = uuid.UUID("6b6f7569-6b69-4000-8000-00000000c5f0")
 JST = timezone(timedelta(hours=9))
@@ -45,8 +59,9 @@ def _number(text: str, line: int, column: str, integer: bool) -> int | float:
     try:
         return int(cleaned) if integer else float(cleaned)
     except ValueError:
-        en, ja = ("a whole number of yen (digits only)", "円単位の整数（数字のみ）") if integer else (
-            "a number", "数値")
+        en, ja = (
+            ("a whole number of yen (digits only)", "円単位の整数（数字のみ）") if integer else ("a number", "数値")
+        )
         raise CsvError(line, column, f"{cleaned!r} is not {en}", f"{cleaned!r} は{ja}ではありません") from None
 
 
@@ -54,13 +69,17 @@ def _line_item(row: dict[str, str], line: int) -> tuple[str, dict[str, Any]]:
     kind = row["line_type"].strip()
     item: dict[str, Any]
     if kind == "funding":
-        item = {"source_type": row["source_type"].strip(), "stage": row["stage"].strip(),
-                "amount_jpy": _number(row["amount_jpy"], line, "amount_jpy", integer=True)}
+        item = {
+            "source_type": row["source_type"].strip(),
+            "stage": row["stage"].strip(),
+            "amount_jpy": _number(row["amount_jpy"], line, "amount_jpy", integer=True),
+        }
     elif kind == "kpi":
         item = {"kpi_code": row["kpi_code"].strip(), "value": _number(row["value"], line, "value", integer=False)}
     else:
-        raise CsvError(line, "line_type", f"{kind!r} is not funding or kpi",
-                       f"{kind!r} は funding か kpi にしてください")
+        raise CsvError(
+            line, "line_type", f"{kind!r} is not funding or kpi", f"{kind!r} は funding か kpi にしてください"
+        )
     if row.get("pref_code", "").strip():
         item["pref_code"] = row["pref_code"].strip()
     return ("funding" if kind == "funding" else "kpis"), item
@@ -68,21 +87,31 @@ def _line_item(row: dict[str, str], line: int) -> tuple[str, dict[str, Any]]:
 
 def _report(group: list[tuple[int, dict[str, str]]], submitted_by: str) -> dict[str, Any]:
     first_line, first = group[0]
-    progress: dict[str, Any] = {"status": first["status"].strip(),
-                                "percent_complete": _number(first["percent_complete"] or "", first_line,
-                                                            "percent_complete", integer=False)}
+    progress: dict[str, Any] = {
+        "status": first["status"].strip(),
+        "percent_complete": _number(first["percent_complete"] or "", first_line, "percent_complete", integer=False),
+    }
     if first.get("summary_ja", "").strip():
         progress["summary_ja"] = first["summary_ja"].strip()
-    doc: dict[str, Any] = {"consortium_code": first["consortium_code"].strip(),
-                           "project_code": first["project_code"].strip(), "period": first["period"].strip(),
-                           "version": int(_number(first["version"], first_line, "version", integer=True)),
-                           "progress": progress, "funding": [], "kpis": []}
+    doc: dict[str, Any] = {
+        "consortium_code": first["consortium_code"].strip(),
+        "project_code": first["project_code"].strip(),
+        "period": first["period"].strip(),
+        "version": int(_number(first["version"], first_line, "version", integer=True)),
+        "progress": progress,
+        "funding": [],
+        "kpis": [],
+    }
     for line, row in group:
         section, item = _line_item(row, line)
         doc[section].append(item)
     digest = hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    envelope = {"schema_version": "1.0", "event_id": str(uuid.uuid5(NAMESPACE, digest)),
-                "submitted_at": datetime.now(JST).replace(microsecond=0).isoformat(), "submitted_by": submitted_by}
+    envelope = {
+        "schema_version": "1.0",
+        "event_id": str(uuid.uuid5(NAMESPACE, digest)),
+        "submitted_at": datetime.now(JST).replace(microsecond=0).isoformat(),
+        "submitted_by": submitted_by,
+    }
     return envelope | doc
 
 
@@ -90,8 +119,14 @@ def read_csv(path: Path, submitted_by: str) -> Iterator[Record]:
     """One Record per report; a malformed row becomes a located error record."""
     text = path.read_bytes().decode("utf-8-sig", errors="strict") if _is_utf8(path) else None
     if text is None:
-        yield Record(path, 1, 1, None, "not UTF-8; in Excel save as \"CSV UTF-8\"",
-                     "UTF-8 ではありません。Excel では「CSV UTF-8」形式で保存してください")
+        yield Record(
+            path,
+            1,
+            1,
+            None,
+            'not UTF-8; in Excel save as "CSV UTF-8"',
+            "UTF-8 ではありません。Excel では「CSV UTF-8」形式で保存してください",
+        )
         return
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]

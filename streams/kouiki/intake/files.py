@@ -36,8 +36,7 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*")
-                              if p.is_file() and p.suffix in JSON_SUFFIXES + CSV_SUFFIXES))
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in JSON_SUFFIXES + CSV_SUFFIXES))
         else:
             out.append(path)
     return out
@@ -51,15 +50,23 @@ def read_records(path: Path) -> Iterator[Record]:
     """Records of one file: a JSON object, a JSON array of objects, or one object per line."""
     raw = path.read_bytes()
     if raw.startswith(b"\xef\xbb\xbf"):
-        yield _file_error(path, 1, "file starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM",
-                          "ファイル先頭にBOMがあります。BOMなしのUTF-8で保存してください")
+        yield _file_error(
+            path,
+            1,
+            "file starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM",
+            "ファイル先頭にBOMがあります。BOMなしのUTF-8で保存してください",
+        )
         return
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        yield _file_error(path, line, f"not UTF-8 (byte {exc.start}, line {line}); save the file as UTF-8",
-                          "UTF-8 ではありません（Shift_JIS などは使えません）。UTF-8で保存してください")
+        yield _file_error(
+            path,
+            line,
+            f"not UTF-8 (byte {exc.start}, line {line}); save the file as UTF-8",
+            "UTF-8 ではありません（Shift_JIS などは使えません）。UTF-8で保存してください",
+        )
         return
     records = list(_json_lines(path, raw) if path.suffix in (".jsonl", ".ndjson") else _json_document(path, text))
     if not records:

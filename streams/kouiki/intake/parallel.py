@@ -32,8 +32,13 @@ class DocumentVerdict(NamedTuple):
 
 def verdict_of(checked: Checked) -> DocumentVerdict:
     doc = checked.doc
-    return DocumentVerdict(checked.kind, key_for(doc) if doc is not None else None,
-                           doc.event_id if doc is not None else None, checked.error_class, tuple(checked.violations))
+    return DocumentVerdict(
+        checked.kind,
+        key_for(doc) if doc is not None else None,
+        doc.event_id if doc is not None else None,
+        checked.error_class,
+        tuple(checked.violations),
+    )
 
 
 def check_all(raws: Sequence[bytes], registry: Registry | None) -> list[DocumentVerdict]:
@@ -61,8 +66,9 @@ def _check_shared(registry: Registry | None, start: int, stop: int) -> list[Docu
     return check_all(_SHARED_INPUT[start:stop], registry)
 
 
-def iter_checked(raws: Sequence[bytes], registry: Registry | None, chunk: int = 5000,
-                 workers: int | None = None) -> Iterator[list[DocumentVerdict]]:
+def iter_checked(
+    raws: Sequence[bytes], registry: Registry | None, chunk: int = 5000, workers: int | None = None
+) -> Iterator[list[DocumentVerdict]]:
     """The verdicts on ``raws``, a chunk at a time and in order, checked by ``workers`` processes
     (one per core by default): the caller can use each chunk while the next ones are checked. The
     workers fork after ``raws`` is in place and read it from shared memory, so only index ranges and
@@ -84,8 +90,9 @@ class ParallelChecker:
 
     def __init__(self, registry: Registry | None, workers: int | None = None) -> None:
         count = workers or max(1, (os.cpu_count() or 2))
-        self.pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
-                                        initializer=_init_worker, initargs=(registry,))
+        self.pool = ProcessPoolExecutor(
+            count, mp_context=multiprocessing.get_context("fork"), initializer=_init_worker, initargs=(registry,)
+        )
 
     def run(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         return self.pool.submit(_call_with_registry, fn, *args)

@@ -103,8 +103,9 @@ def known_registry(settings: Settings) -> tuple[Registry, str]:
         return registry, "lake only (broker not reachable)"
 
 
-def check(paths: Iterable[Path], settings: Settings, registry: Registry | None = None,
-          submitted_by: str | None = None) -> Outcome:
+def check(
+    paths: Iterable[Path], settings: Settings, registry: Registry | None = None, submitted_by: str | None = None
+) -> Outcome:
     """Read and validate every document; collect what may be sent and every problem found."""
     outcome = Outcome()
     outcome.prepared.extend(_checked(paths, settings, outcome, registry, submitted_by))
@@ -112,9 +113,15 @@ def check(paths: Iterable[Path], settings: Settings, registry: Registry | None =
     return outcome
 
 
-def _checked(paths: Iterable[Path], settings: Settings, outcome: Outcome, registry: Registry | None = None,
-             submitted_by: str | None = None, workers: int | None = None,
-             chunk: int = 5000) -> Generator[Prepared, None, None]:
+def _checked(
+    paths: Iterable[Path],
+    settings: Settings,
+    outcome: Outcome,
+    registry: Registry | None = None,
+    submitted_by: str | None = None,
+    workers: int | None = None,
+    chunk: int = 5000,
+) -> Generator[Prepared, None, None]:
     """The valid documents, registrations first, then the reports in file order as the checking pool
     (``workers`` processes, one per core by default) finishes each chunk of them; every problem goes
     into ``outcome``."""
@@ -132,11 +139,14 @@ def _checked(paths: Iterable[Path], settings: Settings, outcome: Outcome, regist
         yield from _prepared(record, verdict_of(checked), outcome)
     reports = [r for r in readable if b'"entity"' not in (r.raw or b"")]
     raws = [r.raw or b"" for r in reports]
-    chunks = (iter_checked(raws, registry, chunk, workers) if len(raws) >= PARALLEL_FROM
-              else iter([check_all(raws, registry)]))
+    chunks = (
+        iter_checked(raws, registry, chunk, workers)
+        if len(raws) >= PARALLEL_FROM
+        else iter([check_all(raws, registry)])
+    )
     done = 0
     for verdicts in chunks:
-        for record, verdict in zip(reports[done:done + len(verdicts)], verdicts, strict=True):
+        for record, verdict in zip(reports[done : done + len(verdicts)], verdicts, strict=True):
             yield from _prepared(record, verdict, outcome)
         done += len(verdicts)
 
@@ -146,9 +156,16 @@ def _readable(record: reader.Record, settings: Settings, outcome: Outcome) -> bo
         outcome.problems.append(Problem(record.where, Violation("$", record.error or "", record.error_ja or "")))
         return False
     if len(record.raw) > settings.max_message_bytes:
-        outcome.problems.append(Problem(record.where, Violation(
-            "$", f"document is {len(record.raw):,} bytes; the limit is {settings.max_message_bytes:,} bytes",
-            f"文書が大きすぎます（上限 {settings.max_message_bytes:,} バイト）")))
+        outcome.problems.append(
+            Problem(
+                record.where,
+                Violation(
+                    "$",
+                    f"document is {len(record.raw):,} bytes; the limit is {settings.max_message_bytes:,} bytes",
+                    f"文書が大きすぎます（上限 {settings.max_message_bytes:,} バイト）",
+                ),
+            )
+        )
         return False
     return True
 
@@ -160,8 +177,13 @@ def _prepared(record: reader.Record, verdict: DocumentVerdict, outcome: Outcome)
     yield Prepared(record, verdict.event_id, topic_for(verdict.kind), verdict.key.encode())
 
 
-def send(documents: Iterable[Prepared], outcome: Outcome, settings: Settings, progress: Progress | None = None,
-         timeout: float = 60.0) -> list[Prepared]:
+def send(
+    documents: Iterable[Prepared],
+    outcome: Outcome,
+    settings: Settings,
+    progress: Progress | None = None,
+    timeout: float = 60.0,
+) -> list[Prepared]:
     """Produce the documents unchanged, in the order given, and wait for every acknowledgement;
     returns the documents sent. The broker is contacted only once there is something to send, so a
     submission with nothing valid reports its problems even when the broker is down."""
@@ -192,8 +214,16 @@ def send(documents: Iterable[Prepared], outcome: Outcome, settings: Settings, pr
             progress(len(sent), total)
         for prepared, future in sent:
             meta = future.value if future.succeeded() else future.get(timeout=timeout)  # get() raises the error
-            outcome.receipts.append(Receipt(prepared.event_id, meta.topic, meta.partition, meta.offset,
-                                            str(prepared.record.file), prepared.record.index))
+            outcome.receipts.append(
+                Receipt(
+                    prepared.event_id,
+                    meta.topic,
+                    meta.partition,
+                    meta.offset,
+                    str(prepared.record.file),
+                    prepared.record.index,
+                )
+            )
         return [prepared for prepared, _ in sent]
     finally:
         if producer is not None:
@@ -204,8 +234,15 @@ def print_progress(done: int, total: int) -> None:
     print(f"sent {done:,} of {total:,} documents ({done * 100 // max(total, 1)}%)", file=sys.stderr, flush=True)
 
 
-def submit(paths: Iterable[Path], settings: Settings, *, dry_run: bool = False, all_or_nothing: bool = False,
-           submitted_by: str | None = None, progress: Progress | None = None) -> Outcome:
+def submit(
+    paths: Iterable[Path],
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    submitted_by: str | None = None,
+    progress: Progress | None = None,
+) -> Outcome:
     """Check and send. Unless the whole submission must be judged before anything is sent (a dry
     run, or all or nothing), the valid documents are sent while the rest are still being checked."""
     if dry_run or all_or_nothing:
@@ -216,8 +253,9 @@ def submit(paths: Iterable[Path], settings: Settings, *, dry_run: bool = False, 
     outcome = Outcome()
     # Sending keeps one core busy (the producer is Python); the others check what comes next.
     checkers = max(1, (os.cpu_count() or 2) - 1)
-    with closing(_checked(paths, settings, outcome, submitted_by=submitted_by, workers=checkers,
-                          chunk=STREAMING_CHUNK)) as documents:
+    with closing(
+        _checked(paths, settings, outcome, submitted_by=submitted_by, workers=checkers, chunk=STREAMING_CHUNK)
+    ) as documents:
         outcome.prepared = send(documents, outcome, settings, progress)
     outcome.problems.sort(key=lambda p: p.where)
     return outcome

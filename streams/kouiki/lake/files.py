@@ -24,19 +24,21 @@ LANDED = "landed"
 DEAD_LETTER = "dead_letter"
 FILE_PATTERN = re.compile(r"^(\d{12})-(\d{12})\.parquet$")
 
-SCHEMA = pa.schema([
-    ("_topic", pa.string()),
-    ("_epoch", pa.string()),
-    ("_partition", pa.int32()),
-    ("_offset", pa.int64()),
-    ("_kafka_ts", pa.timestamp("ms", tz="UTC")),
-    ("_key", pa.string()),
-    ("_value", pa.binary()),
-    ("_ingested_at", pa.timestamp("us", tz="UTC")),
-    ("_status", pa.string()),  # LANDED or DEAD_LETTER
-    ("_error_class", pa.string()),
-    ("_error_message", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        ("_topic", pa.string()),
+        ("_epoch", pa.string()),
+        ("_partition", pa.int32()),
+        ("_offset", pa.int64()),
+        ("_kafka_ts", pa.timestamp("ms", tz="UTC")),
+        ("_key", pa.string()),
+        ("_value", pa.binary()),
+        ("_ingested_at", pa.timestamp("us", tz="UTC")),
+        ("_status", pa.string()),  # LANDED or DEAD_LETTER
+        ("_error_class", pa.string()),
+        ("_error_message", pa.string()),
+    ]
+)
 _DICTIONARY_COLUMNS = ["_topic", "_epoch", "_partition", "_key", "_status", "_error_class", "_error_message"]
 
 
@@ -82,16 +84,18 @@ def next_offset(folder: Path) -> int:
     return ranges[-1][1] + 1 if ranges else 0
 
 
-def write_columns(folder: Path, topic: str, epoch: str, partition: int, columns: dict[str, list[Any]],
-                  ingested_at: datetime) -> Path:
+def write_columns(
+    folder: Path, topic: str, epoch: str, partition: int, columns: dict[str, list[Any]], ingested_at: datetime
+) -> Path:
     """Write one batch atomically as ``<first>-<last>.parquet``. ``columns`` holds the per-record
     columns (``_offset``, ``_kafka_ts`` in ms, ``_key`` bytes, ``_value``, ``_status``,
     ``_error_class``, ``_error_message``) for contiguous offsets of one partition."""
     return commit(write_pending(folder, topic, epoch, partition, columns, ingested_at))
 
 
-def write_pending(folder: Path, topic: str, epoch: str, partition: int, columns: dict[str, list[Any]],
-                  ingested_at: datetime) -> Path:
+def write_pending(
+    folder: Path, topic: str, epoch: str, partition: int, columns: dict[str, list[Any]], ingested_at: datetime
+) -> Path:
     """Write a batch under its temporary name; ``commit`` puts it in place."""
     offsets = columns["_offset"]
     first, last = offsets[0], offsets[-1]

@@ -19,7 +19,10 @@ def from_lake(settings: Settings, registry: Registry | None = None) -> Registry:
     values: list[bytes] = []
     for path in files:
         table = pq.read_table(path, columns=["_value", "_status"])
-        values.extend(v for v, s in zip(table.column("_value").to_pylist(), table.column("_status").to_pylist(),
-                                        strict=True) if s == LANDED)
+        values.extend(
+            v
+            for v, s in zip(table.column("_value").to_pylist(), table.column("_status").to_pylist(), strict=True)
+            if s == LANDED
+        )
     registry.add_valid_in_order(values)
     return registry

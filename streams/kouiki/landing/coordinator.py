@@ -63,8 +63,9 @@ class LandingCounts:
     counts: dict[tuple[str, str, int], dict[str, int]] = field(default_factory=dict)
 
     def add(self, topic: str, epoch: str, partition: int, consumed: int, dead_lettered: int) -> None:
-        entry = self.counts.setdefault((topic, epoch, partition),
-                                       {"consumed": 0, "landed": 0, "dead_lettered": 0, "files": 0})
+        entry = self.counts.setdefault(
+            (topic, epoch, partition), {"consumed": 0, "landed": 0, "dead_lettered": 0, "files": 0}
+        )
         entry["consumed"] += consumed
         entry["landed"] += consumed - dead_lettered
         entry["dead_lettered"] += dead_lettered
@@ -104,8 +105,9 @@ class Lander:
             self._epochs.update(topic_epochs(self.admin, [topic]))
         return self._epochs[topic]
 
-    def land(self, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 600.0,
-             from_timestamp: datetime | None = None) -> LandingCounts:
+    def land(
+        self, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 600.0, from_timestamp: datetime | None = None
+    ) -> LandingCounts:
         """Land everything up to the current high watermark of every partition of ``topics``.
 
         With ``from_timestamp``, re-land from the first offset at or after that time into a new
@@ -144,8 +146,9 @@ class Lander:
             self.consumer.seek(tp, lake.next_offset(folder))
         return partitions
 
-    def _tasks(self, topic: str, deadline: float, from_timestamp: datetime | None,
-               caps: dict[int, int] | None) -> list[PartitionTask]:
+    def _tasks(
+        self, topic: str, deadline: float, from_timestamp: datetime | None, caps: dict[int, int] | None
+    ) -> list[PartitionTask]:
         """Where each partition resumes: one past what is in the lake, or where a replay begins."""
         if from_timestamp is None:
             epoch = self.epoch_of(topic)
@@ -182,9 +185,15 @@ class Lander:
         context = multiprocessing.get_context("fork")  # the registry is inherited, not copied
         results: Queue[Message] = context.Queue()
         count = min(len(tasks), MAX_PARTITION_PROCESSES)
-        processes = [context.Process(target=land_partitions, daemon=True, name=f"kouiki-lander-{i}",
-                                     args=(self.settings, self.registry, tasks[i::count], os.getpid(), results))
-                     for i in range(count)]
+        processes = [
+            context.Process(
+                target=land_partitions,
+                daemon=True,
+                name=f"kouiki-lander-{i}",
+                args=(self.settings, self.registry, tasks[i::count], os.getpid(), results),
+            )
+            for i in range(count)
+        ]
         for process in processes:
             process.start()
         try:
@@ -215,22 +224,34 @@ class Lander:
         """Dead-letter what failed (acknowledged first), then rename the batch file into place."""
         futures = []
         for dead in batch.dead_letters:
-            log.warning("dead-lettering %s[%d] offset=%d: %s", batch.topic, batch.partition, dead.offset,
-                        dead.verdict.error_message)
+            log.warning(
+                "dead-lettering %s[%d] offset=%d: %s",
+                batch.topic,
+                batch.partition,
+                dead.offset,
+                dead.verdict.error_message,
+            )
             if self.dead_letter_producer is None:
-                self.dead_letter_producer = clients.producer(self.settings,
-                                                             max_request_size=clients.DEADLETTER_MAX_BYTES)
-            futures.append(self.dead_letter_producer.send(
-                DEADLETTER_TOPIC, key=dead.key, value=dead.value,
-                headers=dead_letter_headers(batch.topic, batch.partition, dead)))
+                self.dead_letter_producer = clients.producer(
+                    self.settings, max_request_size=clients.DEADLETTER_MAX_BYTES
+                )
+            futures.append(
+                self.dead_letter_producer.send(
+                    DEADLETTER_TOPIC,
+                    key=dead.key,
+                    value=dead.value,
+                    headers=dead_letter_headers(batch.topic, batch.partition, dead),
+                )
+            )
         for future in futures:
             future.get(timeout=30)
         lake.commit(batch.pending, self.settings.fault_pause_before_rename_ms)
         report.add(batch.topic, batch.epoch, batch.partition, batch.count, len(batch.dead_letters))
 
 
-def land(settings: Settings, topics: Iterable[str] = INGEST_TOPICS,
-         from_timestamp: datetime | None = None) -> LandingCounts:
+def land(
+    settings: Settings, topics: Iterable[str] = INGEST_TOPICS, from_timestamp: datetime | None = None
+) -> LandingCounts:
     """``kouiki ingest``: land every partition of ``topics`` up to its current high watermark."""
     lander = Lander(settings)
     try:

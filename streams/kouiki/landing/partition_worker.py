@@ -31,8 +31,10 @@ class LogResetError(RuntimeError):
 
     @classmethod
     def of(cls, exc: OffsetOutOfRangeError) -> LogResetError:
-        return cls(f"{exc}: the broker log is shorter than the lake for the same topic id; "
-                   "inspect the lake before landing again")
+        return cls(
+            f"{exc}: the broker log is shorter than the lake for the same topic id; "
+            "inspect the lake before landing again"
+        )
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,9 @@ class Failed:
 Message = WrittenBatch | Done | Failed
 
 
-def land_partitions(settings: Settings, registry: Registry, tasks: list[PartitionTask], coordinator: int,
-                    results: Queue[Message]) -> None:
+def land_partitions(
+    settings: Settings, registry: Registry, tasks: list[PartitionTask], coordinator: int, results: Queue[Message]
+) -> None:
     """Read, check and write every batch of ``tasks``, reporting each one to the coordinator."""
     _die_with(coordinator)
     gc.freeze()  # the inherited heap is never garbage: keep collections from walking it
@@ -135,19 +138,26 @@ def poll(consumer: KafkaConsumer, max_records: int) -> dict[TopicPartition, list
     return fetched
 
 
-def check_and_write(registry: Registry | None, task: PartitionTask, records: list[Any],
-                    settings: Settings) -> WrittenBatch:
+def check_and_write(
+    registry: Registry | None, task: PartitionTask, records: list[Any], settings: Settings
+) -> WrittenBatch:
     """Check every record of one fetched batch and write the batch under its temporary name."""
     values = [r.value for r in records]
     verdicts = [classify(task.topic, value, settings.max_message_bytes, registry) for value in values]
     columns: dict[str, list[Any]] = {
-        "_offset": [r.offset for r in records], "_kafka_ts": [r.timestamp for r in records],
-        "_key": [r.key for r in records], "_value": [v or b"" for v in values],
-        "_status": [v.status for v in verdicts], "_error_class": [v.error_class for v in verdicts],
+        "_offset": [r.offset for r in records],
+        "_kafka_ts": [r.timestamp for r in records],
+        "_key": [r.key for r in records],
+        "_value": [v or b"" for v in values],
+        "_status": [v.status for v in verdicts],
+        "_error_class": [v.error_class for v in verdicts],
         "_error_message": [v.error_message for v in verdicts],
     }
     folder = lake.partition_dir(settings.raw_dir, task.topic, task.epoch, task.partition)
     pending = lake.write_pending(folder, task.topic, task.epoch, task.partition, columns, datetime.now(UTC))
-    dead = [DeadLetter(r.offset, r.key, r.value, list(r.headers or []), v)
-            for r, v in zip(records, verdicts, strict=True) if v.status == lake.DEAD_LETTER]
+    dead = [
+        DeadLetter(r.offset, r.key, r.value, list(r.headers or []), v)
+        for r, v in zip(records, verdicts, strict=True)
+        if v.status == lake.DEAD_LETTER
+    ]
     return WrittenBatch(task.topic, task.epoch, task.partition, pending, len(records), dead)

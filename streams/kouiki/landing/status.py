@@ -35,9 +35,14 @@ class PartitionStatus:
 
 
 def _lake_stats(folder: str) -> tuple[int, datetime | None]:
-    rows = duckdb.connect().execute(f"select count(*) filter (where _status = 'dead_letter'), "  # noqa: S608 - a lake path
-                      f"max(_kafka_ts) filter (where _status = 'landed') from read_parquet('{folder}/*.parquet')"
-                      ).fetchall()
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"select count(*) filter (where _status = 'dead_letter'), "  # noqa: S608 - a lake path
+            f"max(_kafka_ts) filter (where _status = 'landed') from read_parquet('{folder}/*.parquet')"
+        )
+        .fetchall()
+    )
     return (int(rows[0][0]), rows[0][1]) if rows else (0, None)
 
 
@@ -46,8 +51,9 @@ def collect(settings: Settings, timeout: float = 10.0) -> list[PartitionStatus]:
     admin = clients.admin(settings)
     try:
         epochs = topic_epochs(admin, INGEST_TOPICS)
-        partitions = [TopicPartition(t, p) for t in INGEST_TOPICS
-                      for p in sorted(consumer.partitions_for_topic(t) or [])]
+        partitions = [
+            TopicPartition(t, p) for t in INGEST_TOPICS for p in sorted(consumer.partitions_for_topic(t) or [])
+        ]
         consumer.assign(partitions)
         folders = {}
         for tp in partitions:
@@ -62,8 +68,17 @@ def collect(settings: Settings, timeout: float = 10.0) -> list[PartitionStatus]:
             folder = folders[tp]
             ranges = lake.landed_ranges(folder)
             dead, newest = _lake_stats(str(folder)) if ranges else (0, None)
-            statuses.append(PartitionStatus(tp.topic, tp.partition, folder.parent.name.removeprefix("epoch="),
-                                            consumer.highwater(tp), ranges[-1][1] if ranges else None, dead, newest))
+            statuses.append(
+                PartitionStatus(
+                    tp.topic,
+                    tp.partition,
+                    folder.parent.name.removeprefix("epoch="),
+                    consumer.highwater(tp),
+                    ranges[-1][1] if ranges else None,
+                    dead,
+                    newest,
+                )
+            )
         return statuses
     finally:
         consumer.close()
@@ -74,9 +89,13 @@ def render(statuses: list[PartitionStatus]) -> str:
     header = f"{'topic':<20} {'part':>4} {'end offset':>10} {'landed':>10} {'lag':>8} {'dead':>6}  newest landed event"
     lines = [header, "-" * len(header)]
     for s in statuses:
+
         def show(value: int | None) -> str:
             return "-" if value is None else f"{value:,}"
+
         newest = s.newest_event.isoformat(timespec="seconds") if s.newest_event else "-"
-        lines.append(f"{s.topic:<20} {s.partition:>4} {show(s.end_offset):>10} {show(s.landed_offset):>10} "
-                     f"{show(s.lag):>8} {s.dead_lettered:>6}  {newest}")
+        lines.append(
+            f"{s.topic:<20} {s.partition:>4} {show(s.end_offset):>10} {show(s.landed_offset):>10} "
+            f"{show(s.lag):>8} {s.dead_lettered:>6}  {newest}"
+        )
     return "\n".join(lines)

@@ -57,10 +57,16 @@ def ensure_topics(settings: Settings) -> list[str]:
     client = admin(settings)
     try:
         existing = set(client.list_topics())
-        missing = [NewTopic(name, partitions, 1,
-                            topic_configs={"max.message.bytes": str(DEADLETTER_MAX_BYTES)}
-                            if name == DEADLETTER_TOPIC else {})
-                   for name, partitions in TOPIC_PARTITIONS.items() if name not in existing]
+        missing = [
+            NewTopic(
+                name,
+                partitions,
+                1,
+                topic_configs={"max.message.bytes": str(DEADLETTER_MAX_BYTES)} if name == DEADLETTER_TOPIC else {},
+            )
+            for name, partitions in TOPIC_PARTITIONS.items()
+            if name not in existing
+        ]
         created = []
         for topic in missing:
             try:

@@ -27,8 +27,9 @@ def topic_epochs(admin: KafkaAdminClient, topics: Iterable[str]) -> dict[str, st
     return epochs
 
 
-def high_watermarks(consumer: KafkaConsumer, partitions: list[TopicPartition],
-                    timeout: float = 10.0) -> dict[TopicPartition, int]:
+def high_watermarks(
+    consumer: KafkaConsumer, partitions: list[TopicPartition], timeout: float = 10.0
+) -> dict[TopicPartition, int]:
     """The high watermark of every assigned partition, from a fetch of at most one record each
     (the consumer's positions are left where the fetch moved them)."""
     deadline = time.monotonic() + timeout

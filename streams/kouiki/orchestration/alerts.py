@@ -16,7 +16,6 @@ from kouiki.config import Settings
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Alert:
     at: str

@@ -21,9 +21,12 @@ def dag_arguments(*tags: str, retry_delay: pendulum.Duration | None = None) -> d
         "max_active_runs": 1,
         "is_paused_upon_creation": False,
         "tags": ["kouiki", *tags],
-        "default_args": {"owner": "kouiki", "retries": 2,
-                         "retry_delay": retry_delay or pendulum.duration(seconds=30),
-                         "on_failure_callback": on_failure},
+        "default_args": {
+            "owner": "kouiki",
+            "retries": 2,
+            "retry_delay": retry_delay or pendulum.duration(seconds=30),
+            "on_failure_callback": on_failure,
+        },
     }
 
 

@@ -63,8 +63,12 @@ class _Generator:
         return (moment + timedelta(minutes=self.rng.randrange(0, 9 * 60))).isoformat()
 
     def envelope(self, day: date, code: str) -> dict[str, Any]:
-        return {"schema_version": "1.0", "event_id": self.uuid(), "submitted_at": self.timestamp(day),
-                "submitted_by": f"secretariat@{code.lower()}.example.jp"}
+        return {
+            "schema_version": "1.0",
+            "event_id": self.uuid(),
+            "submitted_at": self.timestamp(day),
+            "submitted_by": f"secretariat@{code.lower()}.example.jp",
+        }
 
     def shares(self, n: int) -> list[float]:
         """n shares in whole percent, each at least 5 %, summing to exactly 100 %."""
@@ -74,12 +78,21 @@ class _Generator:
 
     def consortium(self, spec: dict[str, Any]) -> dict[str, Any]:
         code = spec["code"]
-        members = [{"name_ja": f"{spec['name_ja'][:12]} {label}", "sector": sector, "role": "構成員"}
-                   for sector, label in SECTORS]
+        members = [
+            {"name_ja": f"{spec['name_ja'][:12]} {label}", "sector": sector, "role": "構成員"}
+            for sector, label in SECTORS
+        ]
         members[0]["role"] = "事務局"
-        return {**self.envelope(date(2025, 4, 1), code), "entity": "consortium", "consortium_code": code,
-                "name_ja": spec["name_ja"], "name_en": spec["name_en"], "declared_on": "2025-04-01",
-                "prefectures": spec["prefectures"], "members": members}
+        return {
+            **self.envelope(date(2025, 4, 1), code),
+            "entity": "consortium",
+            "consortium_code": code,
+            "name_ja": spec["name_ja"],
+            "name_en": spec["name_en"],
+            "declared_on": "2025-04-01",
+            "prefectures": spec["prefectures"],
+            "members": members,
+        }
 
     def project(self, spec: dict[str, Any], number: int) -> dict[str, Any]:
         code = f"{spec['code']}-P{number:02d}"
@@ -89,19 +102,35 @@ class _Generator:
         kpis = []
         for kpi_code, name_ja, unit, aggregation, direction, national in self.rng.sample(KPI_TEMPLATES, 2):
             baseline = float(self.rng.randrange(0, 500))
-            kpis.append({"kpi_code": kpi_code, "name_ja": name_ja, "unit": unit, "aggregation": aggregation,
-                         "direction": direction, "baseline": baseline,
-                         "target": baseline + self.rng.randrange(500, 5000), "target_fy": start_fy + 4,
-                         "contributes_to": national})
+            kpis.append(
+                {
+                    "kpi_code": kpi_code,
+                    "name_ja": name_ja,
+                    "unit": unit,
+                    "aggregation": aggregation,
+                    "direction": direction,
+                    "baseline": baseline,
+                    "target": baseline + self.rng.randrange(500, 5000),
+                    "target_fy": start_fy + 4,
+                    "contributes_to": national,
+                }
+            )
         theme = spec["themes"][(number - 1) % len(spec["themes"])]
-        return {**self.envelope(date(2025, 4, 15), spec["code"]), "entity": "project", "project_code": code,
-                "consortium_code": spec["code"], "title_ja": f"{spec['name_ja']} 第{number}事業",
-                "title_en": f"{spec['name_en']}, project {number}", "theme": theme,
-                "policy_code": spec["policy"], "start_fy": start_fy, "end_fy": start_fy + 4,
-                "planned_budget_jpy": self.rng.randrange(100, 3000) * 1_000_000,
-                "areas": [{"pref_code": p, "share": s}
-                          for p, s in zip(chosen, self.shares(len(chosen)), strict=True)],
-                "kpis": kpis}
+        return {
+            **self.envelope(date(2025, 4, 15), spec["code"]),
+            "entity": "project",
+            "project_code": code,
+            "consortium_code": spec["code"],
+            "title_ja": f"{spec['name_ja']} 第{number}事業",
+            "title_en": f"{spec['name_en']}, project {number}",
+            "theme": theme,
+            "policy_code": spec["policy"],
+            "start_fy": start_fy,
+            "end_fy": start_fy + 4,
+            "planned_budget_jpy": self.rng.randrange(100, 3000) * 1_000_000,
+            "areas": [{"pref_code": p, "share": s} for p, s in zip(chosen, self.shares(len(chosen)), strict=True)],
+            "kpis": kpis,
+        }
 
     def funding(self, project: dict[str, Any]) -> list[dict[str, Any]]:
         lines = []
@@ -119,17 +148,29 @@ class _Generator:
         elapsed = (fy - project["start_fy"]) * 4 + quarter
         kpis = [{"kpi_code": k["kpi_code"], "value": float(self.rng.randrange(0, 400))} for k in project["kpis"]]
         milestone_date = quarter_end(fy, quarter) - timedelta(days=20)
-        return {**self.envelope(due, project["consortium_code"]),
-                "consortium_code": project["consortium_code"], "project_code": project["project_code"],
-                "period": f"FY{fy}Q{quarter}", "version": version,
-                "progress": {"status": self.rng.choice(STATUSES),
-                             "percent_complete": min(100.0, round(elapsed * 100 / 20, 1)),
-                             "summary_ja": "（合成データ）計画に沿って事業を実施。",
-                             "milestones": [{"milestone_code": f"M{elapsed:02d}", "title_ja": "四半期マイルストーン",
-                                             "planned_date": milestone_date.isoformat(),
-                                             "status": self.rng.choice(("done", "done", "on_track", "delayed")),
-                                             "actual_date": None}]},
-                "funding": self.funding(project), "kpis": kpis}
+        return {
+            **self.envelope(due, project["consortium_code"]),
+            "consortium_code": project["consortium_code"],
+            "project_code": project["project_code"],
+            "period": f"FY{fy}Q{quarter}",
+            "version": version,
+            "progress": {
+                "status": self.rng.choice(STATUSES),
+                "percent_complete": min(100.0, round(elapsed * 100 / 20, 1)),
+                "summary_ja": "（合成データ）計画に沿って事業を実施。",
+                "milestones": [
+                    {
+                        "milestone_code": f"M{elapsed:02d}",
+                        "title_ja": "四半期マイルストーン",
+                        "planned_date": milestone_date.isoformat(),
+                        "status": self.rng.choice(("done", "done", "on_track", "delayed")),
+                        "actual_date": None,
+                    }
+                ],
+            },
+            "funding": self.funding(project),
+            "kpis": kpis,
+        }
 
 
 def generate(seed: int = 42, first_fy: int = 2025, quarters: int = 6) -> SampleSet:

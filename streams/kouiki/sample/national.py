@@ -31,15 +31,48 @@ FIRST_FY, LAST_FY = 2025, 2034
 SIMULATION_END = datetime(2035, 6, 30, tzinfo=UTC)
 EPOCH = "national"
 FILE_ROWS = 5000
-THEMES = ("TOURISM", "INDUSTRY", "GX", "DX", "TALENT", "TRANSPORT", "INFRA", "MEDICAL", "FOOD_EXPORT",
-          "LOGISTICS", "DISASTER", "OTHER")
-POLICIES = ("P1.01.i", "P1.06.i", "P1.06.ii", "P1.08.i", "P2.01.i", "P2.01.ii", "P2.01.iv.RE", "P2.02.viii",
-            "P2.03.ii", "P3.04.i", "P4.01.ii", "P4.02.ii", "P5.01", "P5.03", "G1.A.g", "G2.C.i", "G3.E.r")
+THEMES = (
+    "TOURISM",
+    "INDUSTRY",
+    "GX",
+    "DX",
+    "TALENT",
+    "TRANSPORT",
+    "INFRA",
+    "MEDICAL",
+    "FOOD_EXPORT",
+    "LOGISTICS",
+    "DISASTER",
+    "OTHER",
+)
+POLICIES = (
+    "P1.01.i",
+    "P1.06.i",
+    "P1.06.ii",
+    "P1.08.i",
+    "P2.01.i",
+    "P2.01.ii",
+    "P2.01.iv.RE",
+    "P2.02.viii",
+    "P2.03.ii",
+    "P3.04.i",
+    "P4.01.ii",
+    "P4.02.ii",
+    "P5.01",
+    "P5.03",
+    "G1.A.g",
+    "G2.C.i",
+    "G3.E.r",
+)
 # Region blocks (see dbt seeds/prefectures.csv); consortia mostly form inside a block and its neighbours.
 BLOCKS = {
-    "TOH": ["02", "03", "04", "05", "06", "07", "15"], "SHU": ["08", "09", "10", "11", "12", "13", "14", "19"],
-    "HKR": ["16", "17", "18"], "CBU": ["20", "21", "22", "23", "24"], "KNK": ["25", "26", "27", "28", "29", "30"],
-    "CGK": ["31", "32", "33", "34", "35"], "SKK": ["36", "37", "38", "39"],
+    "TOH": ["02", "03", "04", "05", "06", "07", "15"],
+    "SHU": ["08", "09", "10", "11", "12", "13", "14", "19"],
+    "HKR": ["16", "17", "18"],
+    "CBU": ["20", "21", "22", "23", "24"],
+    "KNK": ["25", "26", "27", "28", "29", "30"],
+    "CGK": ["31", "32", "33", "34", "35"],
+    "SKK": ["36", "37", "38", "39"],
     "KYS": ["40", "41", "42", "43", "44", "45", "46"],
 }
 
@@ -55,9 +88,14 @@ class _NationalGenerator(_Generator):
             prefs = sorted(set(self.rng.sample(pool, min(len(pool), self.rng.randint(2, 6)))))
         code = f"KR-{block}{index // 100}-{index % 100:02d}"
         themes = self.rng.sample(THEMES, 3)
-        return {"code": code, "name_ja": f"広域リージョン連携 第{index + 1}号（{block}）",
-                "name_en": f"Wide-area region {index + 1} ({block})", "prefectures": prefs, "themes": themes,
-                "policy": self.rng.choice(POLICIES)}
+        return {
+            "code": code,
+            "name_ja": f"広域リージョン連携 第{index + 1}号（{block}）",
+            "name_en": f"Wide-area region {index + 1} ({block})",
+            "prefectures": prefs,
+            "themes": themes,
+            "policy": self.rng.choice(POLICIES),
+        }
 
     def national_project(self, spec: dict[str, Any], number: int) -> dict[str, Any]:
         project = self.project(spec, number)
@@ -65,10 +103,19 @@ class _NationalGenerator(_Generator):
         project.update(start_fy=start, end_fy=LAST_FY)
         project["policy_code"] = self.rng.choice(POLICIES)
         baseline = float(self.rng.randrange(30, 90))
-        project["kpis"].append({"kpi_code": "TRAVEL_MIN", "name_ja": "平均通院時間", "unit": "MINUTES",
-                                "aggregation": "mean", "direction": "decrease", "baseline": baseline,
-                                "target": baseline - self.rng.randrange(5, 20), "target_fy": LAST_FY,
-                                "contributes_to": "KB-09"})
+        project["kpis"].append(
+            {
+                "kpi_code": "TRAVEL_MIN",
+                "name_ja": "平均通院時間",
+                "unit": "MINUTES",
+                "aggregation": "mean",
+                "direction": "decrease",
+                "baseline": baseline,
+                "target": baseline - self.rng.randrange(5, 20),
+                "target_fy": LAST_FY,
+                "contributes_to": "KB-09",
+            }
+        )
         for kpi in project["kpis"]:
             kpi["target_fy"] = LAST_FY
         return project
@@ -92,12 +139,19 @@ class _NationalGenerator(_Generator):
         values: list[dict[str, Any]] = []
         for kpi in project["kpis"]:
             if kpi["aggregation"] == "sum" and self.rng.random() < 0.8:
-                values.extend({"kpi_code": kpi["kpi_code"], "value": float(self.rng.randrange(0, 200)),
-                               "pref_code": area["pref_code"]} for area in project["areas"])
+                values.extend(
+                    {
+                        "kpi_code": kpi["kpi_code"],
+                        "value": float(self.rng.randrange(0, 200)),
+                        "pref_code": area["pref_code"],
+                    }
+                    for area in project["areas"]
+                )
             elif kpi["direction"] == "decrease":
                 low = max(0, int(kpi["target"]) - 5)
-                values.append({"kpi_code": kpi["kpi_code"],
-                               "value": float(self.rng.randrange(low, int(kpi["baseline"]) + 10))})
+                values.append(
+                    {"kpi_code": kpi["kpi_code"], "value": float(self.rng.randrange(low, int(kpi["baseline"]) + 10))}
+                )
             else:
                 values.append({"kpi_code": kpi["kpi_code"], "value": float(self.rng.randrange(0, 400))})
         return values
@@ -147,8 +201,9 @@ def _report(gen: _NationalGenerator, project: dict[str, Any], fy: int, quarter: 
     return doc
 
 
-def lake_rows(documents: Iterable[dict[str, Any]], epoch: str = EPOCH,
-              ingested_at: datetime | None = None) -> dict[tuple[str, int], list[lake.Row]]:
+def lake_rows(
+    documents: Iterable[dict[str, Any]], epoch: str = EPOCH, ingested_at: datetime | None = None
+) -> dict[tuple[str, int], list[lake.Row]]:
     """Rows per (topic, partition) as the lander would land them: keyed by the natural code, offsets
     contiguous from 0 in document order."""
     landed_at = ingested_at or datetime.now(UTC)
@@ -157,21 +212,35 @@ def lake_rows(documents: Iterable[dict[str, Any]], epoch: str = EPOCH,
         topic, key = topic_for(kind_of(doc)), key_for(doc)
         partition = zlib.crc32(key.encode()) % TOPIC_PARTITIONS[topic]
         batch = rows.setdefault((topic, partition), [])
-        batch.append(lake.Row(
-            topic=topic, epoch=epoch, partition=partition, offset=len(batch),
-            kafka_ts=datetime.fromisoformat(doc["submitted_at"]).astimezone(UTC), key=key,
-            value=json.dumps(doc, ensure_ascii=False).encode("utf-8"), ingested_at=landed_at, status="landed"))
+        batch.append(
+            lake.Row(
+                topic=topic,
+                epoch=epoch,
+                partition=partition,
+                offset=len(batch),
+                kafka_ts=datetime.fromisoformat(doc["submitted_at"]).astimezone(UTC),
+                key=key,
+                value=json.dumps(doc, ensure_ascii=False).encode("utf-8"),
+                ingested_at=landed_at,
+                status="landed",
+            )
+        )
     return rows
 
 
-def write_to_lake(raw_dir: Path, documents: Iterable[dict[str, Any]], epoch: str = EPOCH,
-                  file_rows: int = FILE_ROWS, ingested_at: datetime | None = None) -> list[Path]:
+def write_to_lake(
+    raw_dir: Path,
+    documents: Iterable[dict[str, Any]],
+    epoch: str = EPOCH,
+    file_rows: int = FILE_ROWS,
+    ingested_at: datetime | None = None,
+) -> list[Path]:
     """Write documents into ``raw_dir`` as landed Parquet files of at most ``file_rows`` rows."""
     files = []
     for (topic, partition), rows in sorted(lake_rows(documents, epoch, ingested_at).items()):
         folder = lake.partition_dir(raw_dir, topic, epoch, partition)
         for start in range(0, len(rows), file_rows):
-            files.append(lake.write_batch(folder, rows[start:start + file_rows]))
+            files.append(lake.write_batch(folder, rows[start : start + file_rows]))
     return files
 
 
@@ -182,8 +251,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     dataset = generate(seed=args.seed)
     files = write_to_lake(args.raw_dir, dataset.documents())
-    print(f"wrote {len(dataset.registry)} registry and {len(dataset.reports)} report events "
-          f"in {len(files)} files under {args.raw_dir} ({REGISTRY_TOPIC}, {REPORTS_TOPIC})")
+    print(
+        f"wrote {len(dataset.registry)} registry and {len(dataset.reports)} report events "
+        f"in {len(files)} files under {args.raw_dir} ({REGISTRY_TOPIC}, {REPORTS_TOPIC})"
+    )
 
 
 if __name__ == "__main__":

@@ -54,29 +54,31 @@ def environment(settings: Settings) -> dict[str, str]:
     env.update(settings.environment())  # the DAG tasks read the same settings
     url = base_url(settings)
     passwords = home(settings) / "simple_auth_manager_passwords.json"
-    env.update({
-        "PATH": f"{settings.venv_executable('.venv', '')}:{env.get('PATH', '')}",
-        "AIRFLOW_HOME": str(home(settings)),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.project_root / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Tokyo",
-        "AIRFLOW__CORE__PARALLELISM": "4",  # LocalExecutor pre-forks this many workers; 2 cores here
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url(settings),
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-        "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
-        "AIRFLOW__API__HOST": "127.0.0.1",  # the default is 0.0.0.0
-        "AIRFLOW__API__PORT": str(settings.airflow_port),
-        "AIRFLOW__API__BASE_URL": url,
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets_store.stored_secret(settings, "airflow_jwt_secret", nbytes=64),
-        "AIRFLOW__API__SECRET_KEY": secrets_store.stored_secret(settings, "airflow_api_secret_key"),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home(settings) / "logs"),
-    })
+    env.update(
+        {
+            "PATH": f"{settings.venv_executable('.venv', '')}:{env.get('PATH', '')}",
+            "AIRFLOW_HOME": str(home(settings)),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(settings.project_root / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Tokyo",
+            "AIRFLOW__CORE__PARALLELISM": "4",  # LocalExecutor pre-forks this many workers; 2 cores here
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url(settings),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
+            "AIRFLOW__API__HOST": "127.0.0.1",  # the default is 0.0.0.0
+            "AIRFLOW__API__PORT": str(settings.airflow_port),
+            "AIRFLOW__API__BASE_URL": url,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets_store.stored_secret(settings, "airflow_jwt_secret", nbytes=64),
+            "AIRFLOW__API__SECRET_KEY": secrets_store.stored_secret(settings, "airflow_api_secret_key"),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home(settings) / "logs"),
+        }
+    )
     return env
 
 
@@ -89,8 +91,13 @@ def ensure_database(settings: Settings) -> None:
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
-    conn = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-                            password=parts.password, dbname="postgres")
+    conn = psycopg2.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password,
+        dbname="postgres",
+    )
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
@@ -102,8 +109,14 @@ def ensure_database(settings: Settings) -> None:
 
 
 def _airflow(settings: Settings, *args: str) -> None:
-    proc = subprocess.run([str(settings.venv_executable(".venv", "airflow")), *args], env=environment(settings),
-                          capture_output=True, text=True, check=False, timeout=600)
+    proc = subprocess.run(
+        [str(settings.venv_executable(".venv", "airflow")), *args],
+        env=environment(settings),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     if proc.returncode != 0:
         raise processes.ServiceError(f"airflow {' '.join(args)} failed:\n{(proc.stdout + proc.stderr)[-3000:]}")
 
@@ -123,8 +136,13 @@ def start(settings: Settings, timeout: float = 180.0) -> str:
     prepare(settings)
     env = environment(settings)
     for name, args in COMPONENTS.items():
-        processes.start(settings.run_dir, name, [str(settings.venv_executable(".venv", "airflow")), *args],
-                        env=env, cwd=home(settings))
+        processes.start(
+            settings.run_dir,
+            name,
+            [str(settings.venv_executable(".venv", "airflow")), *args],
+            env=env,
+            cwd=home(settings),
+        )
     wait_healthy(settings, timeout)
     return base_url(settings)
 
@@ -135,8 +153,7 @@ def wait_healthy(settings: Settings, timeout: float) -> None:
     while time.monotonic() < deadline:
         try:
             last = requests.get(f"{base_url(settings)}/api/v2/monitor/health", timeout=3).json()
-            if all(last.get(c, {}).get("status") == "healthy"
-                   for c in ("metadatabase", "scheduler", "dag_processor")):
+            if all(last.get(c, {}).get("status") == "healthy" for c in ("metadatabase", "scheduler", "dag_processor")):
                 return
         except (requests.RequestException, ValueError):
             pass

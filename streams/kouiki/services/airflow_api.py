@@ -19,8 +19,9 @@ class AirflowClient:
     def __init__(self, settings: Settings) -> None:
         self.url = base_url(settings)
         self.session = requests.Session()
-        token = requests.post(f"{self.url}/auth/token", timeout=10,
-                              json={"username": ADMIN_USER, "password": admin_password(settings)})
+        token = requests.post(
+            f"{self.url}/auth/token", timeout=10, json={"username": ADMIN_USER, "password": admin_password(settings)}
+        )
         token.raise_for_status()
         self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 
@@ -39,8 +40,9 @@ class AirflowClient:
         raise ServiceError(f"DAGs {DAG_IDS} were not parsed within {timeout:.0f} s")
 
     def trigger(self, dag_id: str) -> str:
-        response = self.session.post(f"{self.url}/api/v2/dags/{dag_id}/dagRuns", timeout=10,
-                                     json={"logical_date": None, "conf": {}})
+        response = self.session.post(
+            f"{self.url}/api/v2/dags/{dag_id}/dagRuns", timeout=10, json={"logical_date": None, "conf": {}}
+        )
         response.raise_for_status()
         return str(response.json()["dag_run_id"])
 
@@ -58,8 +60,9 @@ class AirflowClient:
             for other in DAG_IDS:
                 failed = [r for r in self.runs(other, state="failed") if _epoch(r["queued_at"]) >= after]
                 if failed:
-                    raise ServiceError(f"{other} run {failed[0]['dag_run_id']} failed; "
-                                             f"see the task log under {self.url}")
+                    raise ServiceError(
+                        f"{other} run {failed[0]['dag_run_id']} failed; see the task log under {self.url}"
+                    )
             time.sleep(2)
         raise ServiceError(f"no successful {dag_id} run within {timeout:.0f} s")
 

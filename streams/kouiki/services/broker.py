@@ -33,14 +33,22 @@ def start(settings: Settings, timeout: float = 30.0) -> int:
     pid = processes.read_pid(settings.run_dir, SERVICE)
     if pid is None:
         if processes.port_in_use(host, port):
-            raise processes.ServiceError(f"{host}:{port} is already in use by another process; "
-                                     "set KOUIKI_BOOTSTRAP_SERVERS to a free port")
+            raise processes.ServiceError(
+                f"{host}:{port} is already in use by another process; set KOUIKI_BOOTSTRAP_SERVERS to a free port"
+            )
         settings.run_dir.mkdir(parents=True, exist_ok=True)
         url = f"tcp://{host}:{port}"
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")}
-        pid = processes.start(settings.run_dir, SERVICE, [str(binary()), "broker", "--listener-url", url,
-                                                      "--advertised-listener-url", url, "--silent"], env=env)
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")
+        }
+        pid = processes.start(
+            settings.run_dir,
+            SERVICE,
+            [str(binary()), "broker", "--listener-url", url, "--advertised-listener-url", url, "--silent"],
+            env=env,
+        )
     processes.wait_for_port(host, port, timeout, pid)
     _wait_for_topics(settings, timeout)
     return pid

@@ -52,8 +52,9 @@ def is_alive(pid: int) -> bool:
         return True
 
 
-def start(run_dir: Path, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None,
-          cwd: Path | None = None) -> int:
+def start(
+    run_dir: Path, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> int:
     """Start ``argv`` detached in a new session, logging to run/logs/<name>.log; return its pid."""
     existing = read_pid(run_dir, name)
     if existing:
@@ -61,8 +62,15 @@ def start(run_dir: Path, name: str, argv: Sequence[str], env: Mapping[str, str] 
     log = log_file(run_dir, name)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True)
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            start_new_session=True,
+        )
     pid_file(run_dir, name).write_text(f"{proc.pid}\n")
     return proc.pid
 

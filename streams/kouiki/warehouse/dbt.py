@@ -33,14 +33,16 @@ class BuildResult:
 def dbt_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(settings.environment())
-    env.update({
-        "DUCKDB_PATH": str(settings.warehouse_path),
-        "DBT_PROFILES_DIR": str(project_dir(settings)),
-        "DBT_LOG_PATH": str(settings.data_dir / "dbt" / "logs"),
-        "DBT_TARGET_PATH": str(settings.data_dir / "dbt" / "target"),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    })
+    env.update(
+        {
+            "DUCKDB_PATH": str(settings.warehouse_path),
+            "DBT_PROFILES_DIR": str(project_dir(settings)),
+            "DBT_LOG_PATH": str(settings.data_dir / "dbt" / "logs"),
+            "DBT_TARGET_PATH": str(settings.data_dir / "dbt" / "target"),
+            "DO_NOT_TRACK": "1",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        }
+    )
     return env
 
 
@@ -48,10 +50,16 @@ def dbt(settings: Settings, *args: str, timeout: float = 1800) -> subprocess.Com
     """Run a dbt command from the dbt virtual environment against this data directory."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     folder = project_dir(settings)
-    command = [str(settings.venv_executable(".venv-dbt", "dbt")), *args, "--project-dir", str(folder),
-               "--no-use-colors"]
-    return subprocess.run(command, env=dbt_env(settings), cwd=folder, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    command = [
+        str(settings.venv_executable(".venv-dbt", "dbt")),
+        *args,
+        "--project-dir",
+        str(folder),
+        "--no-use-colors",
+    ]
+    return subprocess.run(
+        command, env=dbt_env(settings), cwd=folder, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def build(settings: Settings, select: str | None = None) -> BuildResult:

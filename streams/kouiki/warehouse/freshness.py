@@ -78,8 +78,10 @@ def source_freshness(settings: Settings) -> list[SourceFreshness]:
     proc = dbt(settings, "source", "freshness")
     results = parse_results(json.loads(artifact.read_text())) if artifact.exists() else []
     if not check_could_run(proc.returncode, results):
-        raise FreshnessError(f"dbt source freshness could not run (exit {proc.returncode}):\n"
-                             + "\n".join((proc.stdout + proc.stderr).splitlines()[-40:]))
+        raise FreshnessError(
+            f"dbt source freshness could not run (exit {proc.returncode}):\n"
+            + "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
+        )
     for result in results:
         if result.status != "pass":
             log.warning("stale lake source (reported, not blocking the build): %s", result.describe())

@@ -72,8 +72,9 @@ class CheckResult:
 
 def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, table = qualified.split(".")
-    found = con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                        [schema, table]).fetchone()
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+    ).fetchone()
     return bool(found and found[0])
 
 
@@ -85,8 +86,10 @@ def check_missing_reports(con: duckdb.DuckDBPyConnection, limits: Thresholds) ->
     name = "missing reports"
     if not _table_exists(con, REPORT_SUBMISSIONS):
         return _missing_table(name, REPORT_SUBMISSIONS)
-    rows = con.execute(f"select project_code, period from {REPORT_SUBMISSIONS} "  # noqa: S608 - constant name
-                       "where submission_status = 'missing' order by period, project_code").fetchall()
+    rows = con.execute(
+        f"select project_code, period from {REPORT_SUBMISSIONS} "  # noqa: S608 - constant name
+        "where submission_status = 'missing' order by period, project_code"
+    ).fetchall()
     sample = ", ".join(f"{project} {period}" for project, period in rows[:10])
     detail = f"{len(rows)} expected reports not submitted" + (f" (e.g. {sample})" if rows else "")
     return CheckResult(name, len(rows) <= limits.max_missing_reports, ERROR, detail)
@@ -96,8 +99,10 @@ def check_late_reports(con: duckdb.DuckDBPyConnection) -> CheckResult:
     name = "late reports"
     if not _table_exists(con, REPORT_SUBMISSIONS):
         return _missing_table(name, REPORT_SUBMISSIONS)
-    count, worst = con.execute(f"select count(*), max(days_late) from {REPORT_SUBMISSIONS} "  # noqa: S608
-                               "where submission_status = 'late'").fetchone() or (0, None)
+    count, worst = con.execute(
+        f"select count(*), max(days_late) from {REPORT_SUBMISSIONS} "  # noqa: S608
+        "where submission_status = 'late'"
+    ).fetchone() or (0, None)
     detail = f"{count} reports arrived late" + (f", the latest by {worst} days" if count else "")
     return CheckResult(name, count == 0, WARNING, detail)
 
@@ -107,8 +112,11 @@ def check_dead_letter_growth(con: duckdb.DuckDBPyConnection, now: datetime, limi
     if not _table_exists(con, DEAD_LETTERS):
         return _missing_table(name, DEAD_LETTERS)
     since = now - limits.dead_letter_window
-    total, recent = con.execute(f"select count(*), count(*) filter (where ingested_at > ?) "  # noqa: S608
-                                f"from {DEAD_LETTERS}", [since]).fetchone() or (0, 0)
+    total, recent = con.execute(
+        f"select count(*), count(*) filter (where ingested_at > ?) "  # noqa: S608
+        f"from {DEAD_LETTERS}",
+        [since],
+    ).fetchone() or (0, 0)
     hours = limits.dead_letter_window.total_seconds() / 3600
     detail = f"{recent} messages dead-lettered in the last {hours:g} h ({total} in all)"
     return CheckResult(name, recent <= limits.max_new_dead_letters, ERROR, detail)
@@ -136,8 +144,7 @@ def check_lake_freshness(con: duckdb.DuckDBPyConnection, now: datetime, limits: 
     return CheckResult(name, age <= limits.max_lake_age, ERROR, detail)
 
 
-def run_checks(serving_path: Path, now: datetime | None = None,
-               limits: Thresholds | None = None) -> list[CheckResult]:
+def run_checks(serving_path: Path, now: datetime | None = None, limits: Thresholds | None = None) -> list[CheckResult]:
     """Every check against the published serving file, opened read-only."""
     now = now or datetime.now(UTC)
     limits = limits or Thresholds()

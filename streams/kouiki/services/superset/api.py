@@ -129,8 +129,10 @@ class ApiClient:
         else:
             context = json.loads(saved["query_context"])
             for query in context["queries"]:
-                query["filters"] = [*query.get("filters", []),
-                                    *({"col": c, "op": "==", "val": v} for c, v in filters.items())]
+                query["filters"] = [
+                    *query.get("filters", []),
+                    *({"col": c, "op": "==", "val": v} for c, v in filters.items()),
+                ]
             result = self.request_json("POST", "/api/v1/chart/data", json=context)
         return cast(list[dict[str, Any]], result["result"][0]["data"])
 
@@ -139,8 +141,10 @@ class ApiClient:
         form_data["datasource"] = _datasource_uid(saved)
         form_data["adhoc_filters"] = [
             *form_data.get("adhoc_filters", []),
-            *({"expressionType": "SIMPLE", "clause": "WHERE", "subject": c, "operator": "==", "comparator": v}
-              for c, v in filters.items()),
+            *(
+                {"expressionType": "SIMPLE", "clause": "WHERE", "subject": c, "operator": "==", "comparator": v}
+                for c, v in filters.items()
+            ),
         ]
         result = self.request_json("POST", "/superset/explore_json/", data={"form_data": json.dumps(form_data)})
         return cast(list[dict[str, Any]], result.get("data") or [])

@@ -59,8 +59,13 @@ def bundle_datasets(source: Path | None = None) -> list[dict[str, Any]]:
     datasets = []
     for path in sorted(((source or assets_dir()) / "datasets").rglob("*.yaml")):
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
-        datasets.append({"uuid": str(config["uuid"]), "table_name": config["table_name"],
-                         "columns": [c["column_name"] for c in config.get("columns") or []]})
+        datasets.append(
+            {
+                "uuid": str(config["uuid"]),
+                "table_name": config["table_name"],
+                "columns": [c["column_name"] for c in config.get("columns") or []],
+            }
+        )
     return datasets
 
 

@@ -85,8 +85,15 @@ def run_cli(settings: Settings, args: list[str], extra_env: Mapping[str, str] | 
     home.chmod(0o700)  # metadata DB holds password hashes and the cache holds query results
     env = superset_env(settings)
     env.update(extra_env or {})
-    proc = subprocess.run([str(settings.venv_executable(".venv-superset", "superset")), *args], env=env, cwd=home,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=CLI_TIMEOUT_S)
+    proc = subprocess.run(
+        [str(settings.venv_executable(".venv-superset", "superset")), *args],
+        env=env,
+        cwd=home,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+    )
     output = proc.stdout + proc.stderr
     log = processes.log_file(settings.run_dir, "superset-cli")
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -102,12 +109,26 @@ def ensure_admin(settings: Settings) -> None:
     username, password = credentials(settings)
     # Flask's CLI reads options from FLASK_<GROUP>_<COMMAND>_<OPTION>, which keeps the password out of
     # the process list.
-    output = run_cli(settings, ["fab", "create-admin", "--username", username, "--firstname", "Kouiki",
-                                "--lastname", "Admin", "--email", "admin@kouiki.invalid"],
-                     {"FLASK_FAB_CREATE_ADMIN_PASSWORD": password})
+    output = run_cli(
+        settings,
+        [
+            "fab",
+            "create-admin",
+            "--username",
+            username,
+            "--firstname",
+            "Kouiki",
+            "--lastname",
+            "Admin",
+            "--email",
+            "admin@kouiki.invalid",
+        ],
+        {"FLASK_FAB_CREATE_ADMIN_PASSWORD": password},
+    )
     if "already exists" in output:
-        run_cli(settings, ["fab", "reset-password", "--username", username],
-                {"FLASK_FAB_RESET_PASSWORD_PASSWORD": password})
+        run_cli(
+            settings, ["fab", "reset-password", "--username", username], {"FLASK_FAB_RESET_PASSWORD_PASSWORD": password}
+        )
 
 
 def is_running(settings: Settings) -> bool:
@@ -144,13 +165,23 @@ def start_server(settings: Settings, timeout: float = START_TIMEOUT_S) -> str:
     url = base_url(settings)
     if not is_running(settings):
         if processes.port_in_use(HOST, settings.superset_port):
-            raise SupersetError(f"port {settings.superset_port} is taken by another process "
-                                "(set KOUIKI_SUPERSET_PORT)")
+            raise SupersetError(f"port {settings.superset_port} is taken by another process (set KOUIKI_SUPERSET_PORT)")
         # results cached before a restart may come from a serving file replaced while Superset was down
         shutil.rmtree(data_cache_dir(settings), ignore_errors=True)
-    argv = [str(settings.venv_executable(".venv-superset", "gunicorn")), "-w", "2", "-k", "gthread",
-            "--threads", "4", "--timeout", "120", "-b", f"{HOST}:{settings.superset_port}",
-            "superset.app:create_app()"]
+    argv = [
+        str(settings.venv_executable(".venv-superset", "gunicorn")),
+        "-w",
+        "2",
+        "-k",
+        "gthread",
+        "--threads",
+        "4",
+        "--timeout",
+        "120",
+        "-b",
+        f"{HOST}:{settings.superset_port}",
+        "superset.app:create_app()",
+    ]
     pid = processes.start(settings.run_dir, SERVICE, argv, superset_env(settings), cwd=superset_home(settings))
     try:
         wait_until_healthy(settings, url, pid, timeout)

@@ -27,11 +27,13 @@ DENY_BY_DEFAULT_FILTER = "kouiki_deny_by_default"
 CONSORTIUM_COLUMN = "consortium_code"
 CONSORTIUM_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
 # Prefecture-level aggregates mix consortia, so they stay out of secretariat roles.
-CABINET_ONLY_DATASETS = frozenset({
-    "6b6f7569-6b69-4000-8000-000000000011",  # mart_prefecture_summary
-    "6b6f7569-6b69-4000-8000-000000000012",  # fct_investment (secretariats get rpt_investment_lines)
-    "6b6f7569-6b69-4000-8000-000000000014",  # region_block_summary
-})
+CABINET_ONLY_DATASETS = frozenset(
+    {
+        "6b6f7569-6b69-4000-8000-000000000011",  # mart_prefecture_summary
+        "6b6f7569-6b69-4000-8000-000000000012",  # fct_investment (secretariats get rpt_investment_lines)
+        "6b6f7569-6b69-4000-8000-000000000014",  # region_block_summary
+    }
+)
 
 
 def secretariat_role(consortium_code: str) -> str:
@@ -45,8 +47,10 @@ def consortium_codes(serving_path: Path) -> list[str]:
     if not serving_path.exists():
         return []
     with duckdb.connect(str(serving_path), read_only=True) as con:
-        tables = {f"{schema}.{name}" for schema, name in con.sql(
-            "select table_schema, table_name from information_schema.tables").fetchall()}
+        tables = {
+            f"{schema}.{name}"
+            for schema, name in con.sql("select table_schema, table_name from information_schema.tables").fetchall()
+        }
         source = next((t for t in ("marts.dim_consortium", "intermediate.int_consortia_latest") if t in tables), None)
         if source is None:
             return []
@@ -61,6 +65,7 @@ def consortium_codes(serving_path: Path) -> list[str]:
 def role_ids(client: ApiClient) -> dict[str, int]:
     return {r["name"]: int(r["id"]) for r in client.all_pages("/api/v1/security/roles/")}
 
+
 def ensure_role(client: ApiClient, name: str, existing: dict[str, int] | None = None) -> int:
     known = existing if existing is not None else role_ids(client)
     if name in known:
@@ -69,45 +74,76 @@ def ensure_role(client: ApiClient, name: str, existing: dict[str, int] | None = 
     known[name] = role_id
     return role_id
 
+
 def datasource_access_ids(client: ApiClient, dataset_ids: Iterable[int]) -> list[int]:
     """Permission-view ids of ``datasource_access`` on the given datasets."""
     wanted = {f"(id:{i})" for i in dataset_ids}
-    found = [int(pv["id"]) for pv in client.all_pages("/api/v1/security/permissions-resources/")
-             if pv["permission"]["name"] == "datasource_access"
-             and any(pv["view_menu"]["name"].endswith(w) for w in wanted)]
+    found = [
+        int(pv["id"])
+        for pv in client.all_pages("/api/v1/security/permissions-resources/")
+        if pv["permission"]["name"] == "datasource_access" and any(pv["view_menu"]["name"].endswith(w) for w in wanted)
+    ]
     if len(found) != len(wanted):
         raise SupersetError(f"datasource_access missing for some of the datasets {sorted(wanted)}")
     return found
 
+
 def set_role_permissions(client: ApiClient, role_id: int, permission_view_ids: list[int]) -> None:
     """Replace the role's permissions (the API does not add)."""
-    client.request_json("POST", f"/api/v1/security/roles/{role_id}/permissions",
-               json={"permission_view_menu_ids": sorted(permission_view_ids)})
+    client.request_json(
+        "POST",
+        f"/api/v1/security/roles/{role_id}/permissions",
+        json={"permission_view_menu_ids": sorted(permission_view_ids)},
+    )
 
-def upsert_rls(client: ApiClient, name: str, filter_type: str, tables: list[int], roles: list[int], clause: str,
-               group_key: str = "") -> int:
+
+def upsert_rls(
+    client: ApiClient,
+    name: str,
+    filter_type: str,
+    tables: list[int],
+    roles: list[int],
+    clause: str,
+    group_key: str = "",
+) -> int:
     """Create or fully replace one RLS filter (a partial PUT would clear its tables)."""
-    body = {"name": name, "filter_type": filter_type, "tables": sorted(tables), "roles": sorted(roles),
-            "clause": clause, "group_key": group_key, "description": "managed by kouiki.services.superset.security"}
-    found = client.request_json("GET", "/api/v1/rowlevelsecurity/",
-                       params={"q": rison_filter("name", name)})["result"]
+    body = {
+        "name": name,
+        "filter_type": filter_type,
+        "tables": sorted(tables),
+        "roles": sorted(roles),
+        "clause": clause,
+        "group_key": group_key,
+        "description": "managed by kouiki.services.superset.security",
+    }
+    found = client.request_json("GET", "/api/v1/rowlevelsecurity/", params={"q": rison_filter("name", name)})["result"]
     if found:
         client.request_json("PUT", f"/api/v1/rowlevelsecurity/{found[0]['id']}", json=body)
         return int(found[0]["id"])
     return int(client.request_json("POST", "/api/v1/rowlevelsecurity/", json=body)["id"])
 
+
 def ensure_user(client: ApiClient, username: str, password: str, roles: list[str]) -> int:
     """Create the user, or reset its roles and password; returns its id."""
     known = role_ids(client)
     wanted = [known[r] for r in roles]
-    found = client.request_json("GET", "/api/v1/security/users/",
-                       params={"q": rison_filter("username", username)})["result"]
-    body = {"first_name": username, "last_name": "kouiki", "username": username, "password": password,
-            "email": f"{username}@kouiki.invalid", "active": True, "roles": wanted}
+    found = client.request_json("GET", "/api/v1/security/users/", params={"q": rison_filter("username", username)})[
+        "result"
+    ]
+    body = {
+        "first_name": username,
+        "last_name": "kouiki",
+        "username": username,
+        "password": password,
+        "email": f"{username}@kouiki.invalid",
+        "active": True,
+        "roles": wanted,
+    }
     if found:
         client.request_json("PUT", f"/api/v1/security/users/{found[0]['id']}", json=body)
         return int(found[0]["id"])
     return int(client.request_json("POST", "/api/v1/security/users/", json=body)["id"])
+
 
 def apply_roles(client: ApiClient, consortia: list[str], bundle: list[dict[str, Any]]) -> dict[str, Any]:
     """The Cabinet Office role, one secretariat role with its RLS filter per consortium, and the
@@ -123,8 +159,15 @@ def apply_roles(client: ApiClient, consortia: list[str], bundle: list[dict[str, 
     for code in consortia:
         role_id = ensure_role(client, secretariat_role(code), known)
         set_role_permissions(client, role_id, secretariat_perms)
-        upsert_rls(client, f"kouiki_consortium_{code}", "Regular", with_consortium, [role_id],
-                        f"{CONSORTIUM_COLUMN} = '{code}'", group_key=CONSORTIUM_COLUMN)
+        upsert_rls(
+            client,
+            f"kouiki_consortium_{code}",
+            "Regular",
+            with_consortium,
+            [role_id],
+            f"{CONSORTIUM_COLUMN} = '{code}'",
+            group_key=CONSORTIUM_COLUMN,
+        )
         secretariats[code] = role_id
     exempt = [known["Admin"], cabinet, *secretariats.values()]
     upsert_rls(client, DENY_BY_DEFAULT_FILTER, "Base", [d["id"] for d in datasets], exempt, "1 = 0")
@@ -134,5 +177,8 @@ def apply_roles(client: ApiClient, consortia: list[str], bundle: list[dict[str, 
 def apply_security(settings: Settings) -> dict[str, Any]:
     """Create or update the Kouiki roles and row-level security filters for the consortia in the
     serving file; safe to repeat."""
-    return apply_roles(admin_client(settings), consortium_codes(settings.serving_path),
-                       bundle_datasets(assets_dir(settings.project_root)))
+    return apply_roles(
+        admin_client(settings),
+        consortium_codes(settings.serving_path),
+        bundle_datasets(assets_dir(settings.project_root)),
+    )
