@@ -3,8 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv/bin
 export KOUIKI_DATA_DIR ?= $(CURDIR)/data
+PYTHON_DIRS := streams dags tests infra bench
 
-.PHONY: help install demo up down test test-unit lint typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards
+.PHONY: help install demo up down test test-unit lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -27,10 +28,17 @@ test: install lint typecheck sqlfluff ## everything CI runs: lint, types, SQL li
 test-unit: install ## the fast tests only (no broker, Airflow, dbt or Superset)
 	@$(VENV)/python -m pytest -m "not integration" tests/unit tests/dags
 
-lint: install ## ruff
-	@$(VENV)/ruff check streams dags tests infra bench
+lint: install ## ruff (check and format), package boundaries (import-linter), repeated code (pylint)
+	@$(VENV)/ruff check $(PYTHON_DIRS)
+	@$(VENV)/ruff format --check $(PYTHON_DIRS)
+	@$(VENV)/lint-imports --no-cache
+	@$(VENV)/pylint --score=n streams/kouiki dags/*.py bench/*.py
 
-typecheck: install ## mypy --strict on the kouiki package
+format: install ## ruff: fix what can be fixed, then format
+	@$(VENV)/ruff check --fix $(PYTHON_DIRS)
+	@$(VENV)/ruff format $(PYTHON_DIRS)
+
+typecheck: install ## mypy --strict on the kouiki package, the DAGs and the benchmarks
 	@$(VENV)/mypy
 
 sqlfluff: install ## lint the dbt models (dbt templater)

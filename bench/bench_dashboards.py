@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from kouiki.config import Settings
+from kouiki.sample import national
+from kouiki.services.processes import free_port
 from kouiki.services.superset import api, bundle, deploy, process
 from kouiki.warehouse.dbt import build
 from kouiki.warehouse.publish import publish
@@ -27,21 +28,8 @@ from kouiki.warehouse.publish import publish
 TARGET_P95_MS = 300.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def write_lake(settings: Settings) -> str:
-    """The national sample when the repository has it, else the small generator (said so)."""
-    try:
-        from kouiki.sample import national
-    except ImportError:
-        from tests.browser.superset_stack import write_sample_lake
-
-        write_sample_lake(settings, quarters=40)
-        return "kouiki.sample.generator (national.py not available), 40 quarters"
+    """The national sample, written straight into the lake."""
     dataset = national.generate()
     national.write_to_lake(settings.raw_dir, dataset.documents())
     return f"kouiki.sample.national: {len(dataset.registry)} registry and {len(dataset.reports)} report events"

@@ -21,8 +21,10 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from kafka import TopicPartition
 from kafka.admin import NewTopic
@@ -34,19 +36,14 @@ from kouiki.messaging import clients
 from kouiki.messaging.topics import REPORTS_TOPIC, TOPIC_PARTITIONS
 from kouiki.sample import national
 from kouiki.services import broker
+from kouiki.services.processes import free_port
+
+T = TypeVar("T")
 
 BARE_TOPIC = "bench.bare.v1"
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def documents(reports: int, seed: int) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+def documents(reports: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     data = national.generate(seed=seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     chosen = data.reports[:reports]
@@ -55,14 +52,14 @@ def documents(reports: int, seed: int) -> tuple[list[dict[str, object]], list[di
     return data.registry, chosen
 
 
-def write_jsonl(path: Path, docs: list[dict[str, object]]) -> Path:
+def write_jsonl(path: Path, docs: list[dict[str, Any]]) -> Path:
     with path.open("w", encoding="utf-8") as f:
         for doc in docs:
             f.write(json.dumps(doc, ensure_ascii=False) + "\n")
     return path
 
 
-def timed(action):  # type: ignore[no-untyped-def]
+def timed(action: Callable[[], T]) -> tuple[T, float]:
     started = time.perf_counter()
     result = action()
     return result, time.perf_counter() - started

@@ -143,6 +143,13 @@ def wait_for_port(host: str, port: int, timeout: float, pid: int | None = None) 
     raise ServiceError(f"{host}:{port} did not answer within {timeout:.0f} s")
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on at ``host`` right now, for a service started next."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
 def port_in_use(host: str, port: int) -> bool:
     try:
         socket.create_connection((host, port), timeout=0.5).close()
