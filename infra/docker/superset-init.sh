@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-shot: metadata DB, admin user, roles, then the dashboards from superset_assets/ with the
-# serving file's path filled in (the same steps as kouiki.superset_runtime.bootstrap). Safe to repeat.
+# serving file's path filled in (the same steps as kouiki.services.superset.deploy.bootstrap). Safe to repeat.
 set -euo pipefail
 
 if [[ -z "${KOUIKI_ADMIN_PASSWORD:-}" || "$KOUIKI_ADMIN_PASSWORD" == change-me* \

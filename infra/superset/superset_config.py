@@ -1,7 +1,7 @@
 """Superset configuration for the local Kouiki analytics layer.
 
 Everything machine- or secret-specific comes from the environment set by
-``kouiki.superset_runtime``; this file holds no secrets and no absolute paths.
+``kouiki.services.superset.process``; this file holds no secrets and no absolute paths.
 """
 
 import os
