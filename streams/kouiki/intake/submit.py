@@ -26,6 +26,7 @@ from kafka.errors import KafkaError
 from kouiki.config import Settings
 from kouiki.contract.check import check_bytes
 from kouiki.contract.messages import Violation
+from kouiki.contract.model import kind_of_bytes
 from kouiki.contract.rules import Registry
 from kouiki.intake import csv_sheets
 from kouiki.intake import files as reader
@@ -69,11 +70,13 @@ class Prepared:
 
 @dataclass
 class Outcome:
+    """What a submission came to: ``checked`` documents read (known before any is sent, so progress
+    has its total), every problem, the documents that passed and, once sent, their receipts."""
+
     checked: int = 0
     problems: list[Problem] = field(default_factory=list)
     receipts: list[Receipt] = field(default_factory=list)
     prepared: list[Prepared] = field(default_factory=list)
-    registry_source: str = ""
 
 
 def default_submitter() -> str:
@@ -93,14 +96,14 @@ def read_all(paths: Iterable[Path], submitted_by: str) -> tuple[list[reader.Reco
     return records, problems
 
 
-def known_registry(settings: Settings) -> tuple[Registry, str]:
+def known_registry(settings: Settings) -> Registry:
     """Registrations in the local lake and on the registry topic (when the broker answers)."""
     registry = from_lake(settings)
     try:
         from_topic(settings, registry, timeout=15)
-        return registry, "lake and broker"
     except KafkaError:
-        return registry, "lake only (broker not reachable)"
+        pass  # the lake's registrations still count; unknown codes are reported as such
+    return registry
 
 
 def check(
@@ -108,36 +111,43 @@ def check(
 ) -> Outcome:
     """Read and validate every document; collect what may be sent and every problem found."""
     outcome = Outcome()
-    outcome.prepared.extend(_checked(paths, settings, outcome, registry, submitted_by))
+    records = _read(paths, submitted_by, outcome)
+    outcome.prepared.extend(_checked(records, settings, outcome, registry))
     outcome.problems.sort(key=lambda p: p.where)
     return outcome
 
 
+def _read(paths: Iterable[Path], submitted_by: str | None, outcome: Outcome) -> list[reader.Record]:
+    """Every record of the submission; files that could not be read go into ``outcome.problems``,
+    and ``outcome.checked`` counts the documents, before any is checked or sent."""
+    records, problems = read_all(paths, submitted_by or default_submitter())
+    outcome.problems.extend(problems)
+    outcome.checked = len(records)
+    return records
+
+
 def _checked(
-    paths: Iterable[Path],
+    records: list[reader.Record],
     settings: Settings,
     outcome: Outcome,
     registry: Registry | None = None,
-    submitted_by: str | None = None,
     workers: int | None = None,
     chunk: int = 5000,
 ) -> Generator[Prepared, None, None]:
     """The valid documents, registrations first, then the reports in file order as the checking pool
     (``workers`` processes, one per core by default) finishes each chunk of them; every problem goes
     into ``outcome``."""
-    records, problems = read_all(paths, submitted_by or default_submitter())
-    outcome.problems.extend(problems)
     if registry is None:
-        registry, outcome.registry_source = known_registry(settings)
-    outcome.checked = len(records)
+        registry = known_registry(settings)
     readable = [r for r in records if _readable(r, settings, outcome)]
+    registrations = {id(r) for r in readable if kind_of_bytes(r.raw or b"") != "report"}
     # registrations first and in order, so reports in the same submission may refer to them
-    for record in (r for r in readable if b'"entity"' in (r.raw or b"")):
+    for record in (r for r in readable if id(r) in registrations):
         checked = check_bytes(record.raw or b"", registry)
         if checked.doc is not None and not checked.violations:
             registry.add(checked.doc)
         yield from _prepared(record, verdict_of(checked), outcome)
-    reports = [r for r in readable if b'"entity"' not in (r.raw or b"")]
+    reports = [r for r in readable if id(r) not in registrations]
     raws = [r.raw or b"" for r in reports]
     chunks = (
         iter_checked(raws, registry, chunk, workers)
@@ -253,9 +263,8 @@ def submit(
     outcome = Outcome()
     # Sending keeps one core busy (the producer is Python); the others check what comes next.
     checkers = max(1, (os.cpu_count() or 2) - 1)
-    with closing(
-        _checked(paths, settings, outcome, submitted_by=submitted_by, workers=checkers, chunk=STREAMING_CHUNK)
-    ) as documents:
+    records = _read(paths, submitted_by, outcome)
+    with closing(_checked(records, settings, outcome, workers=checkers, chunk=STREAMING_CHUNK)) as documents:
         outcome.prepared = send(documents, outcome, settings, progress)
     outcome.problems.sort(key=lambda p: p.where)
     return outcome
