@@ -41,26 +41,39 @@ trust_localhost() {  # version name
         "local all all trust" "host all all 127.0.0.1/32 trust" >"$hba"
 }
 
+# The newest PostgreSQL server installed (Debian layout), if any.
+newest_server() {
+    local bin
+    for bin in /usr/lib/postgresql/*/bin/postgres; do
+        if [ -x "$bin" ]; then basename "$(dirname "$(dirname "$bin")")"; fi
+    done \
+        | sort -V | tail -n 1
+}
+
 if ! pg_ok; then
-    installed_now=0
+    created=0
     cluster=$(cluster_5432)
     if [ -z "$cluster" ]; then
         can_install || die "no PostgreSQL cluster on port 5432. Run:" \
             "    sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql" \
-            "then run this script again as root (sudo $0) to start it with trust auth on 127.0.0.1."
-        apt_install postgresql
-        installed_now=1
+            "then, to start it with trust auth on 127.0.0.1 as the tests expect: sudo $0"
+        [ -n "$(newest_server)" ] || apt_install postgresql  # its postinst creates cluster main on 5432
         cluster=$(cluster_5432)
-        [ -n "$cluster" ] || die "postgresql installed but no cluster on port 5432 (pg_lsclusters)"
+        if [ -z "$cluster" ]; then  # server without a cluster on 5432 (dropped, or 5432 was taken)
+            pg_createcluster "$(newest_server)" main --port 5432 >/dev/null \
+                || die "could not create a PostgreSQL cluster on port 5432 (pg_lsclusters shows the existing ones)"
+            cluster=$(cluster_5432)
+        fi
+        created=1
     fi
     read -r version name <<<"$cluster"
-    [ "$installed_now" -eq 0 ] || trust_localhost "$version" "$name"
+    [ "$created" -eq 0 ] || trust_localhost "$version" "$name"
     # apt does not start it in containers (policy-rc.d), and systemd may be absent: start directly.
     if ! pg_isready -q -h 127.0.0.1 -p 5432; then
         [ "$(id -u)" -eq 0 ] || die "PostgreSQL $version/$name is not running. Run:" \
             "    sudo pg_ctlcluster $version $name start"
         pg_ctlcluster --skip-systemctl-redirect "$version" "$name" start
-    elif [ "$installed_now" -eq 1 ]; then
+    elif [ "$created" -eq 1 ]; then
         pg_ctlcluster --skip-systemctl-redirect "$version" "$name" reload
     fi
     pg_ok || die "PostgreSQL $version/$name runs but user postgres cannot log in over 127.0.0.1" \
