@@ -25,7 +25,7 @@ test: test-prereqs install lint typecheck sqlfluff ## everything CI runs: lint, 
 	@$(VENV)/python -m pytest --junitxml=test-output/junit.xml
 
 test-prereqs: ## PostgreSQL, Chromium and CJK fonts for `make test`; apt-installs them as root
-	@infra/test-prereqs.sh
+	@infra/test-prerequisites.sh
 
 test-unit: install ## the fast tests only (no broker, Airflow, dbt or Superset)
 	@$(VENV)/python -m pytest -m "not integration" tests/unit tests/dags
