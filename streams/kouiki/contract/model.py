@@ -1,40 +1,54 @@
-"""The contract's JSON Schemas compiled into msgspec Structs: a C-speed gate for the hot paths
+"""The contract's JSON Schemas mirrored as msgspec Structs: a C-speed gate for the hot paths
 (submit and the lander), about 100x faster than walking the JSON Schema.
 
-The JSON Schema files stay the contract and the source of located, human-readable errors: a document
-the gate rejects is re-checked against the schema to say exactly what is wrong. A differential test
-(tests/unit/test_contract_model.py) holds the two to the same verdicts on the sample data, the
-bad-input corpus and thousands of random mutations.
+The Structs are written out by hand, so that readers and mypy see them; a structural test
+(tests/unit/test_contract_schema_parity.py) holds every enum, pattern, required and optional field
+to the schemas, both ways. The JSON Schema files stay the contract and the source of located,
+human-readable errors: a document the gate rejects is re-checked against the schema to say exactly
+what is wrong. A differential test (tests/unit/test_contract_model.py) holds the two to the same
+verdicts on the sample data, the bad-input corpus and thousands of random mutations.
 
 The gate is stricter than the schema in one respect, on purpose: an integer field (yen, years,
 versions) refuses a number written with a fraction part such as 2.0, which JSON Schema counts as an
 integer.
 
 Every optional field defaults to UNSET, so the decoded document tells exactly which keys were
-present; counting them against the key ends in the text detects duplicate keys, which JSON
-parsers silently merge.
+present; ``duplicate_keys`` counts them against the colons in the text to detect repeated keys,
+which JSON parsers silently merge.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 
-class _Pattern(dict[str, bool]):
-    """A JSON Schema ``pattern`` for values that repeat, matched the way jsonschema does it
-    (``re.search``) and remembered: ``PATTERN[value]`` is a dictionary lookup after the first time.
+class Pattern:
+    """A JSON Schema ``pattern`` (``regex``), matched the way jsonschema does it (``re.search``).
 
-    Patterns are checked after decoding instead of by msgspec, which would run a regex for every
-    field of every document, although codes repeat across reports (47 prefectures, a few hundred
-    projects, a few dozen KPI codes)."""
+    Patterns are checked after decoding (``patterns_hold``) instead of by msgspec, which would run a
+    regex for every field of every document, although codes repeat across reports (47 prefectures, a
+    few hundred projects, a few dozen KPI codes): ``matches(value)`` is a dictionary lookup after the
+    first time. Values that never repeat (event ids, timestamps) are not remembered: ``matches`` is
+    then the regex's own search, for required fields only."""
 
-    def __init__(self, pattern: str) -> None:
-        super().__init__()
-        self._search = re.compile(pattern).search
+    def __init__(self, regex: str, *, remember: bool = True) -> None:
+        self.regex = regex
+        search = re.compile(regex).search
+        self.matches: Callable[[Any], object] = _Memo(search).__getitem__ if remember else search
+
+
+class _Memo(dict[Any, bool]):
+    """Whether each value matches. An absent optional value (UNSET, or None where the type allows
+    it) has nothing to match: both are entered as matching from the start."""
+
+    def __init__(self, search: Callable[[str], object]) -> None:
+        super().__init__({UNSET: True, None: True})
+        self._search = search
 
     def __missing__(self, value: str) -> bool:
         valid = self._search(value) is not None
@@ -43,27 +57,31 @@ class _Pattern(dict[str, bool]):
         return valid
 
 
-PREF_CODE = _Pattern("^(0[1-9]|[1-3][0-9]|4[0-7])$")
-CONSORTIUM_CODE = _Pattern("^KR-[A-Z0-9]{2,8}-[0-9]{2}$")
-PROJECT_CODE = _Pattern("^KR-[A-Z0-9]{2,8}-[0-9]{2}-P[0-9]{2}$")
-CODE = _Pattern("^[A-Z0-9][A-Z0-9_-]{0,39}$")
-POLICY_CODE = _Pattern("^(G[1-3R]|P[1-5])(\\.[0-9A-Za-z]+)*$")
-PERIOD = _Pattern("^FY20[0-9]{2}(Q[1-4]|H[12])?$")
-DATE = _Pattern("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+PREF_CODE = Pattern("^(0[1-9]|[1-3][0-9]|4[0-7])$")
+CONSORTIUM_CODE = Pattern("^KR-[A-Z0-9]{2,8}-[0-9]{2}$")
+PROJECT_CODE = Pattern("^KR-[A-Z0-9]{2,8}-[0-9]{2}-P[0-9]{2}$")
+CODE = Pattern("^[A-Z0-9][A-Z0-9_-]{0,39}$")
+POLICY_CODE = Pattern("^(G[1-3R]|P[1-5])(\\.[0-9A-Za-z]+)*$")
+PERIOD = Pattern("^FY20[0-9]{2}(Q[1-4]|H[12])?$")
+DATE = Pattern("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # Event ids and timestamps never repeat: matched every time.
-UUID = re.compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$").search
-TIMESTAMP = re.compile(
-    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"
-).search
+UUID = Pattern("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", remember=False)
+TIMESTAMP = Pattern(
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", remember=False
+)
 
-# Strings with a pattern: the names say which one; ``_patterns_ok`` checks them after decoding.
-PrefCode = str
-ConsortiumCode = str
-ProjectCode = str
-Code = str
-Uuid = str
-Timestamp = str
-Date = str
+# Strings with a pattern carry it in their annotation (msgspec ignores metadata it does not know);
+# ``patterns_hold`` checks them after decoding. tests/unit/test_contract_schema_parity.py holds these
+# and the Literals to the JSON Schemas.
+PrefCode = Annotated[str, PREF_CODE]
+ConsortiumCode = Annotated[str, CONSORTIUM_CODE]
+ProjectCode = Annotated[str, PROJECT_CODE]
+Code = Annotated[str, CODE]
+PolicyCode = Annotated[str, POLICY_CODE]
+Period = Annotated[str, PERIOD]
+Uuid = Annotated[str, UUID]
+Timestamp = Annotated[str, TIMESTAMP]
+Date = Annotated[str, DATE]
 Yen = Annotated[int, Meta(ge=0, le=100_000_000_000_000)]
 FiscalYear = Annotated[int, Meta(ge=2000, le=2100)]
 TextJa = Annotated[str, Meta(min_length=1, max_length=2000)]
@@ -133,7 +151,7 @@ class Project(_Strict):
         "DISASTER",
         "OTHER",
     ]
-    policy_code: str
+    policy_code: PolicyCode
     start_fy: FiscalYear
     end_fy: FiscalYear
     planned_budget_jpy: Yen
@@ -179,7 +197,7 @@ class Report(_Strict):
     submitted_by: Annotated[str, Meta(min_length=1, max_length=200)]
     consortium_code: ConsortiumCode
     project_code: ProjectCode
-    period: str
+    period: Period
     version: Annotated[int, Meta(ge=1)]
     progress: Progress
     funding: list[Funding]
@@ -211,97 +229,50 @@ def kind_of_bytes(raw: bytes) -> str:
     return entity if entity in ("consortium", "project") else "report"
 
 
-def _expected_colons(doc: Document) -> int:
-    """Check every pattern-constrained string (GateError if one fails), and count the colons the
-    document's text holds if no key is repeated: one after each key, that is one per field present
-    (required fields always are; absent optional ones are UNSET), plus those inside the free-text
-    strings. Pattern-constrained strings and enumerations hold no colon."""
-    if not (UUID(doc.event_id) and TIMESTAMP(doc.submitted_at) and CONSORTIUM_CODE[doc.consortium_code]):
-        raise GateError(_BAD_FORMAT)
-    colons = doc.submitted_at.count(":") + doc.submitted_by.count(":")
-    if isinstance(doc, Report):
-        return colons + _report_colons(doc)
-    if isinstance(doc, Project):
-        return colons + _project_colons(doc)
-    return colons + _consortium_colons(doc)
+_uuid, _timestamp, _date = UUID.matches, TIMESTAMP.matches, DATE.matches
+_pref, _consortium, _project = PREF_CODE.matches, CONSORTIUM_CODE.matches, PROJECT_CODE.matches
+_code, _policy, _period = CODE.matches, POLICY_CODE.matches, PERIOD.matches
 
 
-def _report_colons(doc: Report) -> int:
-    if not (PROJECT_CODE[doc.project_code] and PERIOD[doc.period]):
-        raise GateError(_BAD_FORMAT)
-    progress = doc.progress
-    colons = 11 + 2
-    if progress.summary_ja is not UNSET:
-        colons += 1 + progress.summary_ja.count(":")
-    if progress.milestones is not UNSET:
-        colons += 1 + sum(map(_milestone_colons, progress.milestones))
-    return colons + _line_colons(doc)
-
-
-def _line_colons(doc: Report) -> int:
-    colons = 3 * len(doc.funding) + 2 * len(doc.kpis)
-    for line in doc.funding:
-        if line.pref_code is not UNSET:
-            colons += 1
-            if not PREF_CODE[line.pref_code]:
-                raise GateError(_BAD_FORMAT)
-    for kpi in doc.kpis:
-        if not CODE[kpi.kpi_code]:
-            raise GateError(_BAD_FORMAT)
-        if kpi.pref_code is not UNSET:
-            colons += 1
-            if not PREF_CODE[kpi.pref_code]:
-                raise GateError(_BAD_FORMAT)
-    return colons
-
-
-def _milestone_colons(milestone: Milestone) -> int:
-    if not (CODE[milestone.milestone_code] and DATE[milestone.planned_date]):
-        raise GateError(_BAD_FORMAT)
-    colons = 4 + milestone.title_ja.count(":")
-    if milestone.actual_date is not UNSET:
-        colons += 1
-        if milestone.actual_date is not None and not DATE[milestone.actual_date]:
-            raise GateError(_BAD_FORMAT)
-    return colons
-
-
-def _project_colons(doc: Project) -> int:
-    if not (
-        PROJECT_CODE[doc.project_code]
-        and POLICY_CODE[doc.policy_code]
-        and all(PREF_CODE[area.pref_code] for area in doc.areas)
-        and all(CODE[k.kpi_code] for k in doc.kpis)
-    ):
-        raise GateError(_BAD_FORMAT)
-    colons = 15 + doc.title_ja.count(":") + 2 * len(doc.areas) + 9 * len(doc.kpis)
-    if doc.title_en is not UNSET:
-        colons += 1 + doc.title_en.count(":")
-    return colons + sum(k.name_ja.count(":") + k.unit.count(":") + k.contributes_to.count(":") for k in doc.kpis)
-
-
-def _consortium_colons(doc: Consortium) -> int:
-    if not (DATE[doc.declared_on] and all(PREF_CODE[code] for code in doc.prefectures)):
-        raise GateError(_BAD_FORMAT)
-    colons = 10 + doc.name_ja.count(":") + 3 * len(doc.members)
-    if doc.name_en is not UNSET:
-        colons += 1 + doc.name_en.count(":")
-    return colons + sum(m.name_ja.count(":") + m.role.count(":") for m in doc.members)
-
-
-def _has_duplicate_key(raw: bytes, expected_colons: int) -> bool:
-    """JSON parsers merge repeated keys silently; a repeated key adds a colon the decoded document
-    does not account for. An escaped character could hide a colon, so ``\\u`` escapes, like any
-    difference, fall back to an exact parse."""
-    if raw.count(b":") == expected_colons and (b"\\" not in raw or b"\\u" not in raw):  # one byte is found faster
+def patterns_hold(doc: Document) -> bool:
+    """Whether every pattern-constrained string of a decoded document matches the pattern its
+    annotation names (tests/unit/test_contract_schema_parity.py breaks each one in turn to show
+    it is checked here). Absent optional values match (see ``_Memo``)."""
+    if not (_uuid(doc.event_id) and _timestamp(doc.submitted_at) and _consortium(doc.consortium_code)):
         return False
-    from kouiki.contract.strict_json import DuplicateKeyError, loads
+    if isinstance(doc, Report):
+        return _report_patterns_hold(doc)
+    if isinstance(doc, Project):
+        return _project_patterns_hold(doc)
+    return bool(_date(doc.declared_on)) and all(map(_pref, doc.prefectures))
 
-    try:
-        loads(raw.decode("utf-8"))
-    except DuplicateKeyError:
-        return True
-    return False
+
+def _report_patterns_hold(doc: Report) -> bool:
+    if not (_project(doc.project_code) and _period(doc.period)):
+        return False
+    for line in doc.funding:
+        if not _pref(line.pref_code):
+            return False
+    for kpi in doc.kpis:
+        if not (_code(kpi.kpi_code) and _pref(kpi.pref_code)):
+            return False
+    if doc.progress.milestones is not UNSET:
+        for milestone in doc.progress.milestones:
+            if not (_code(milestone.milestone_code) and _date(milestone.planned_date) and _date(milestone.actual_date)):
+                return False
+    return True
+
+
+def _project_patterns_hold(doc: Project) -> bool:
+    if not (_project(doc.project_code) and _policy(doc.policy_code)):
+        return False
+    for area in doc.areas:
+        if not _pref(area.pref_code):
+            return False
+    for kpi in doc.kpis:
+        if not _code(kpi.kpi_code):
+            return False
+    return True
 
 
 class GateError(ValueError):
@@ -309,6 +280,10 @@ class GateError(ValueError):
 
 
 _BAD_FORMAT = "a code, date or identifier does not match its required format"
+
+
+# duplicate_keys derives its colon counts from the Structs above, so it is imported after them.
+from kouiki.contract import duplicate_keys  # noqa: E402
 
 
 def decode(raw: bytes, kind: str | None = None) -> Document:
@@ -320,7 +295,9 @@ def decode(raw: bytes, kind: str | None = None) -> Document:
         raise GateError(str(exc)) from exc
     except RecursionError as exc:
         raise GateError("JSON nested too deeply") from exc
-    if _has_duplicate_key(raw, _expected_colons(doc)):
+    if not patterns_hold(doc):
+        raise GateError(_BAD_FORMAT)
+    if duplicate_keys.has_duplicate_key(raw, doc):
         raise GateError("duplicate key in a JSON object")
     return doc
 
