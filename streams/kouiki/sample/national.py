@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import typing
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kouiki.contract.check import kind_of
+from kouiki.contract.model import Project
 from kouiki.lake import files as lake
 from kouiki.messaging.topics import REGISTRY_TOPIC, REPORTS_TOPIC, TOPIC_PARTITIONS, key_for, topic_for
 from kouiki.sample.generator import _Generator
@@ -31,20 +33,7 @@ FIRST_FY, LAST_FY = 2025, 2034
 SIMULATION_END = datetime(2035, 6, 30, tzinfo=UTC)
 EPOCH = "national"
 FILE_ROWS = 5000
-THEMES = (
-    "TOURISM",
-    "INDUSTRY",
-    "GX",
-    "DX",
-    "TALENT",
-    "TRANSPORT",
-    "INFRA",
-    "MEDICAL",
-    "FOOD_EXPORT",
-    "LOGISTICS",
-    "DISASTER",
-    "OTHER",
-)
+THEMES = typing.get_args(typing.get_type_hints(Project)["theme"])  # the contract's themes, in its order
 POLICIES = (
     "P1.01.i",
     "P1.06.i",
