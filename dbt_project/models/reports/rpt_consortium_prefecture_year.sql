@@ -1,40 +1,16 @@
-{#- Consortium-grained prefecture figures: what mart_prefecture_summary shows, per consortium,
-    so a secretariat can be limited to its own rows by row-level security. -#}
+{#- Consortium-grained prefecture figures with names: what mart_prefecture_summary shows, per
+    consortium, so a secretariat can be limited to its own rows by row-level security. -#}
 with
 
-investment as (
+activity as (
 
-    select * from {{ ref('fct_investment') }}
-
-),
-
-consortium_prefectures as (
-
-    select * from {{ ref('int_consortium_prefectures_latest') }}
+    select * from {{ ref('fct_consortium_prefecture_year') }}
 
 ),
 
 consortia as (
 
-    select * from {{ ref('int_consortia_latest') }}
-
-),
-
-projects as (
-
-    select * from {{ ref('int_projects_latest') }}
-
-),
-
-project_areas as (
-
-    select * from {{ ref('int_project_areas_latest') }}
-
-),
-
-project_status as (
-
-    select * from {{ ref('int_project_status_by_fiscal_year') }}
+    select * from {{ ref('dim_consortium') }}
 
 ),
 
@@ -44,123 +20,28 @@ prefectures as (
 
 ),
 
-fiscal_years as (
-
-    select distinct fiscal_year from project_status
-
-),
-
--- money may be reported for a prefecture outside the declared list; keep it
-consortium_prefecture_pairs as (
+labelled as (
 
     select
-        consortium_code,
-        pref_code
-    from consortium_prefectures
-    union
-    select distinct
-        consortium_code,
-        pref_code
-    from investment
-
-),
-
-spine as (
-
-    select
-        consortium_prefecture_pairs.consortium_code,
-        consortium_prefecture_pairs.pref_code,
-        fiscal_years.fiscal_year
-    from consortium_prefecture_pairs
-    cross join fiscal_years
-
-),
-
-investment_totals as (
-
-    select
-        consortium_code,
-        pref_code,
-        fiscal_year,
-        sum(amount_jpy) filter (where stage = 'planned') as investment_planned_jpy,
-        sum(amount_jpy) filter (where stage = 'committed') as investment_committed_jpy,
-        sum(amount_jpy) filter (where stage = 'executed') as investment_executed_jpy
-    from investment
-    group by consortium_code, pref_code, fiscal_year
-
-),
-
-project_years as (
-
-    select
-        projects.consortium_code,
-        project_areas.pref_code,
-        fiscal_years.fiscal_year,
-        projects.project_code,
-        project_status.status
-    from projects
-    inner join project_areas on projects.project_code = project_areas.project_code
-    inner join fiscal_years
-        on fiscal_years.fiscal_year between project_areas.start_fy and project_areas.end_fy
-    left join project_status
-        on
-            projects.project_code = project_status.project_code
-            and fiscal_years.fiscal_year = project_status.fiscal_year
-
-),
-
-project_counts as (
-
-    select
-        consortium_code,
-        pref_code,
-        fiscal_year,
-        count(distinct project_code) as active_projects_count,
-        count(distinct project_code) filter (where status = 'delayed')
-            as projects_delayed_count,
-        count(distinct project_code) filter (where status = 'at_risk')
-            as projects_at_risk_count
-    from project_years
-    group by consortium_code, pref_code, fiscal_year
-
-),
-
-final as (
-
-    select
-        spine.consortium_code || '-' || spine.pref_code || '-' || spine.fiscal_year
-            as consortium_prefecture_year_key,
-        spine.consortium_code,
+        activity.consortium_prefecture_year_key,
+        activity.consortium_code,
         consortia.name_ja as consortium_name_ja,
-        spine.pref_code,
+        activity.pref_code,
         prefectures.iso_code,
         prefectures.name_ja as pref_name_ja,
         prefectures.region_block_code,
         prefectures.region_block_name_ja,
-        spine.fiscal_year,
-        coalesce(project_counts.active_projects_count, 0) as active_projects_count,
-        cast(coalesce(investment_totals.investment_planned_jpy, 0) as bigint)
-            as investment_planned_jpy,
-        cast(coalesce(investment_totals.investment_committed_jpy, 0) as bigint)
-            as investment_committed_jpy,
-        cast(coalesce(investment_totals.investment_executed_jpy, 0) as bigint)
-            as investment_executed_jpy,
-        coalesce(project_counts.projects_delayed_count, 0) as projects_delayed_count,
-        coalesce(project_counts.projects_at_risk_count, 0) as projects_at_risk_count
-    from spine
-    inner join prefectures on spine.pref_code = prefectures.pref_code
-    left join consortia on spine.consortium_code = consortia.consortium_code
-    left join investment_totals
-        on
-            spine.consortium_code = investment_totals.consortium_code
-            and spine.pref_code = investment_totals.pref_code
-            and spine.fiscal_year = investment_totals.fiscal_year
-    left join project_counts
-        on
-            spine.consortium_code = project_counts.consortium_code
-            and spine.pref_code = project_counts.pref_code
-            and spine.fiscal_year = project_counts.fiscal_year
+        activity.fiscal_year,
+        activity.active_projects_count,
+        activity.investment_planned_jpy,
+        activity.investment_committed_jpy,
+        activity.investment_executed_jpy,
+        activity.projects_delayed_count,
+        activity.projects_at_risk_count
+    from activity
+    inner join prefectures on activity.pref_code = prefectures.pref_code
+    left join consortia on activity.consortium_code = consortia.consortium_code
 
 )
 
-select * from final
+select * from labelled

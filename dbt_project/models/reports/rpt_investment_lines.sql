@@ -15,32 +15,7 @@ investment as (
 
 projects as (
 
-    select * from {{ ref('int_projects_latest') }}
-
-),
-
-project_goals as (
-
-    select
-        project_code,
-        goal_code
-    from {{ ref('dim_project') }}
-
-),
-
-goals as (
-
-    select
-        policy_code,
-        name_ja
-    from {{ ref('dim_policy') }}
-    where level = 'goal'
-
-),
-
-consortia as (
-
-    select * from {{ ref('int_consortia_latest') }}
+    select * from {{ ref('dim_project') }}
 
 ),
 
@@ -57,11 +32,11 @@ labelled as (
         investment.project_code,
         projects.title_ja as project_title_ja,
         investment.consortium_code,
-        consortia.name_ja as consortium_name_ja,
+        projects.consortium_name_ja,
         projects.theme,
-        theme_label.name_ja as theme_name_ja,
-        project_goals.goal_code,
-        goals.name_ja as goal_name_ja,
+        projects.theme_name_ja,
+        projects.goal_code,
+        projects.goal_name_ja,
         investment.period,
         investment.fiscal_year,
         investment.source_type,
@@ -76,14 +51,7 @@ labelled as (
         investment.amount_jpy
     from investment
     left join projects on investment.project_code = projects.project_code
-    left join project_goals on investment.project_code = project_goals.project_code
-    left join goals on project_goals.goal_code = goals.policy_code
-    left join consortia on investment.consortium_code = consortia.consortium_code
     left join prefectures on investment.pref_code = prefectures.pref_code
-    left join labels as theme_label
-        on
-            theme_label.code_type = 'theme'
-            and projects.theme = theme_label.code
     left join labels as source_type_label
         on
             source_type_label.code_type = 'source_type'

@@ -9,19 +9,19 @@ labels as (
 
 milestones as (
 
-    select * from {{ ref('stg_kafka_lake__report_milestones') }}
+    select * from {{ ref('fct_report_milestone') }}
 
 ),
 
-reports as (
+progress as (
 
-    select * from {{ ref('int_reports_deduplicated_to_latest') }}
+    select * from {{ ref('fct_project_progress') }}
 
 ),
 
 projects as (
 
-    select * from {{ ref('int_projects_latest') }}
+    select * from {{ ref('dim_project') }}
 
 ),
 
@@ -29,40 +29,36 @@ labelled as (
 
     select
         milestones.report_milestone_id,
-        reports.project_code,
+        milestones.project_code,
         projects.title_ja as project_title_ja,
-        reports.consortium_code,
+        milestones.consortium_code,
         projects.theme,
-        theme_label.name_ja as theme_name_ja,
-        reports.period,
-        reports.fiscal_year,
-        reports.status as project_status,
-        reports_status_label.name_ja as project_status_name_ja,
-        reports.status in ('delayed', 'at_risk') as needs_attention,
-        reports.period_end_date = max(reports.period_end_date) over (
-            partition by reports.project_code
+        projects.theme_name_ja,
+        milestones.period,
+        milestones.fiscal_year,
+        progress.status as project_status,
+        project_status_label.name_ja as project_status_name_ja,
+        progress.status in ('delayed', 'at_risk') as needs_attention,
+        progress.period_end_date = max(progress.period_end_date) over (
+            partition by milestones.project_code
         ) as is_latest_period,
         milestones.milestone_code,
         milestones.title_ja as milestone_title_ja,
         milestones.planned_date,
         milestones.actual_date,
         milestones.status as milestone_status,
-        milestones_status_label.name_ja as milestone_status_name_ja
+        milestone_status_label.name_ja as milestone_status_name_ja
     from milestones
-    inner join reports on milestones.report_id = reports.report_id
-    left join projects on reports.project_code = projects.project_code
-    left join labels as theme_label
+    inner join progress on milestones.project_period_key = progress.project_period_key
+    left join projects on milestones.project_code = projects.project_code
+    left join labels as project_status_label
         on
-            theme_label.code_type = 'theme'
-            and projects.theme = theme_label.code
-    left join labels as reports_status_label
+            project_status_label.code_type = 'status'
+            and progress.status = project_status_label.code
+    left join labels as milestone_status_label
         on
-            reports_status_label.code_type = 'status'
-            and reports.status = reports_status_label.code
-    left join labels as milestones_status_label
-        on
-            milestones_status_label.code_type = 'status'
-            and milestones.status = milestones_status_label.code
+            milestone_status_label.code_type = 'status'
+            and milestones.status = milestone_status_label.code
 
 )
 

@@ -15,32 +15,7 @@ progress as (
 
 projects as (
 
-    select * from {{ ref('int_projects_latest') }}
-
-),
-
-project_goals as (
-
-    select
-        project_code,
-        goal_code
-    from {{ ref('dim_project') }}
-
-),
-
-goals as (
-
-    select
-        policy_code,
-        name_ja
-    from {{ ref('dim_policy') }}
-    where level = 'goal'
-
-),
-
-consortia as (
-
-    select * from {{ ref('int_consortia_latest') }}
+    select * from {{ ref('dim_project') }}
 
 ),
 
@@ -51,11 +26,11 @@ labelled as (
         progress.project_code,
         projects.title_ja as project_title_ja,
         progress.consortium_code,
-        consortia.name_ja as consortium_name_ja,
+        projects.consortium_name_ja,
         projects.theme,
-        theme_label.name_ja as theme_name_ja,
-        project_goals.goal_code,
-        goals.name_ja as goal_name_ja,
+        projects.theme_name_ja,
+        projects.goal_code,
+        projects.goal_name_ja,
         progress.period,
         progress.fiscal_year,
         progress.period_end_date,
@@ -72,13 +47,6 @@ labelled as (
         progress.submitted_at
     from progress
     left join projects on progress.project_code = projects.project_code
-    left join project_goals on progress.project_code = project_goals.project_code
-    left join goals on project_goals.goal_code = goals.policy_code
-    left join consortia on progress.consortium_code = consortia.consortium_code
-    left join labels as theme_label
-        on
-            theme_label.code_type = 'theme'
-            and projects.theme = theme_label.code
     left join labels as progress_status_label
         on
             progress_status_label.code_type = 'status'

@@ -24,6 +24,22 @@ policies as (
 
 ),
 
+goals as (
+
+    select
+        policy_code,
+        name_ja
+    from policies
+    where level = 'goal'
+
+),
+
+consortia as (
+
+    select * from {{ ref('int_consortia_latest') }}
+
+),
+
 area_lists as (
 
     select
@@ -40,6 +56,7 @@ final as (
     select
         projects.project_code,
         projects.consortium_code,
+        consortia.name_ja as consortium_name_ja,
         projects.title_ja,
         projects.title_en,
         projects.theme,
@@ -49,6 +66,7 @@ final as (
         policies.pillar_code,
         -- null when the policy node sits under a pillar: goals are not derived from pillars
         policies.goal_code,
+        goals.name_ja as goal_name_ja,
         projects.start_fy,
         projects.end_fy,
         projects.planned_budget_jpy,
@@ -63,6 +81,8 @@ final as (
     from projects
     left join themes on projects.theme = themes.theme
     left join policies on projects.policy_code = policies.policy_code
+    left join goals on policies.goal_code = goals.policy_code
+    left join consortia on projects.consortium_code = consortia.consortium_code
     left join area_lists on projects.project_code = area_lists.project_code
 
 )

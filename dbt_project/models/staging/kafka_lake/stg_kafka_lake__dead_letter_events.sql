@@ -28,18 +28,14 @@ dead_letters as (
 -- one copy per Kafka coordinate, as for landed rows
 one_copy_per_message as (
 
-    select * from dead_letters
-    qualify row_number() over (
-        partition by _topic, _epoch, _partition, _offset
-        order by _ingested_at
-    ) = 1
+    {{ one_copy_per_message('dead_letters') }}
 
 ),
 
 renamed as (
 
     select
-        md5(concat_ws('|', _topic, _epoch, _partition, _offset)) as kafka_message_id,
+        {{ kafka_message_id() }} as kafka_message_id,
         _topic as kafka_topic,
         _epoch as kafka_epoch,
         _partition as kafka_partition,

@@ -1,30 +1,15 @@
 with
 
-registry_events as (
-
-    select * from {{ ref('base_kafka_lake__registry_events') }}
-
-),
-
-projects as (
-
-    select
-        kafka_message_id,
-        document ->> '$.project_code' as project_code,
-        json_extract(document, '$.kpis[*]') as kpis
-    from registry_events
-    where document ->> '$.entity' = 'project'
-
-),
-
 unnested as (
 
-    select
-        kafka_message_id,
-        project_code,
-        unnest(kpis) as kpi,
-        generate_subscripts(kpis, 1) as kpi_number
-    from projects
+    {{ unnest_json_array(
+        ref('base_kafka_lake__registry_events'),
+        array_path='$.kpis[*]',
+        element='kpi',
+        number='kpi_number',
+        carry=['project_code'],
+        entity='project'
+    ) }}
 
 ),
 

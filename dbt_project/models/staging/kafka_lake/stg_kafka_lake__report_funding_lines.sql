@@ -1,31 +1,14 @@
 with
 
-report_events as (
-
-    select * from {{ ref('base_kafka_lake__report_events') }}
-
-),
-
-reports as (
-
-    select
-        kafka_message_id,
-        document ->> '$.project_code' as project_code,
-        document ->> '$.period' as period,
-        json_extract(document, '$.funding[*]') as funding
-    from report_events
-
-),
-
 unnested as (
 
-    select
-        kafka_message_id,
-        project_code,
-        period,
-        unnest(funding) as funding_line,
-        generate_subscripts(funding, 1) as line_number
-    from reports
+    {{ unnest_json_array(
+        ref('base_kafka_lake__report_events'),
+        array_path='$.funding[*]',
+        element='funding_line',
+        number='line_number',
+        carry=['project_code', 'period']
+    ) }}
 
 ),
 

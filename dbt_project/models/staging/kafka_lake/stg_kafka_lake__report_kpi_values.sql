@@ -1,31 +1,14 @@
 with
 
-report_events as (
-
-    select * from {{ ref('base_kafka_lake__report_events') }}
-
-),
-
-reports as (
-
-    select
-        kafka_message_id,
-        document ->> '$.project_code' as project_code,
-        document ->> '$.period' as period,
-        json_extract(document, '$.kpis[*]') as kpi_values
-    from report_events
-
-),
-
 unnested as (
 
-    select
-        kafka_message_id,
-        project_code,
-        period,
-        unnest(kpi_values) as kpi_value,
-        generate_subscripts(kpi_values, 1) as value_number
-    from reports
+    {{ unnest_json_array(
+        ref('base_kafka_lake__report_events'),
+        array_path='$.kpis[*]',
+        element='kpi_value',
+        number='value_number',
+        carry=['project_code', 'period']
+    ) }}
 
 ),
 

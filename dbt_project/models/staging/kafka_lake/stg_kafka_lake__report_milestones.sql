@@ -1,31 +1,14 @@
 with
 
-report_events as (
-
-    select * from {{ ref('base_kafka_lake__report_events') }}
-
-),
-
-reports as (
-
-    select
-        kafka_message_id,
-        document ->> '$.project_code' as project_code,
-        document ->> '$.period' as period,
-        json_extract(document, '$.progress.milestones[*]') as milestones
-    from report_events
-
-),
-
 unnested as (
 
-    select
-        kafka_message_id,
-        project_code,
-        period,
-        unnest(milestones) as milestone,
-        generate_subscripts(milestones, 1) as milestone_number
-    from reports
+    {{ unnest_json_array(
+        ref('base_kafka_lake__report_events'),
+        array_path='$.progress.milestones[*]',
+        element='milestone',
+        number='milestone_number',
+        carry=['project_code', 'period']
+    ) }}
 
 ),
 

@@ -37,63 +37,39 @@ weighted_areas as (
     select
         lines_to_allocate.*,
         project_areas.pref_code,
-        cast(round(project_areas.share * 1e9) as hugeint) as weight,
-        sum(cast(round(project_areas.share * 1e9) as hugeint))
+        {{ share_weight('project_areas.share') }} as weight,
+        sum({{ share_weight('project_areas.share') }})
             over (partition by lines_to_allocate.funding_line_id)
             as total_weight
     from lines_to_allocate
-    -- the areas registered when the report was submitted (the first registration also covers
-    -- reports that arrived before it)
+    -- the areas registered when the report was submitted
     inner join project_areas
-        on
-            lines_to_allocate.project_code = project_areas.project_code
-            and (
-                project_areas.is_first_version
-                or lines_to_allocate.report_submitted_at >= project_areas.valid_from
-            )
-            and (
-                project_areas.valid_to is null
-                or lines_to_allocate.report_submitted_at < project_areas.valid_to
-            )
-
-),
-
-base_shares as (
-
-    select
-        *,
-        (cast(amount_jpy as hugeint) * weight) // total_weight as base_amount_jpy,
-        (cast(amount_jpy as hugeint) * weight) % total_weight as remainder_weight
-    from weighted_areas
+        on {{ areas_valid_at('project_areas', 'lines_to_allocate') }}
 
 ),
 
 -- largest remainder: the yen left after flooring go one each to the largest remainders
-ranked_remainders as (
+split_lines as (
 
-    select
-        *,
-        amount_jpy - sum(base_amount_jpy) over (partition by funding_line_id) as leftover_jpy,
-        row_number() over (
-            partition by funding_line_id
-            order by remainder_weight desc, pref_code asc
-        ) as remainder_rank
-    from base_shares
+    {{ largest_remainder(
+        'weighted_areas',
+        amount='amount_jpy',
+        weight='weight',
+        total_weight='total_weight',
+        partition_by='funding_line_id',
+        tie_break='pref_code asc',
+        allocated_as='split_amount_jpy'
+    ) }}
 
 ),
 
 allocated_lines as (
 
     select
-        * exclude (
-            weight, total_weight, base_amount_jpy, remainder_weight, leftover_jpy, remainder_rank
-        ),
-        cast(
-            base_amount_jpy + case when remainder_rank <= leftover_jpy then 1 else 0 end
-            as bigint
-        ) as allocated_to_pref_jpy,
+        * exclude (weight, total_weight, split_amount_jpy),
+        cast(split_amount_jpy as bigint) as allocated_to_pref_jpy,
         true as is_allocated
-    from ranked_remainders
+    from split_lines
 
 ),
 

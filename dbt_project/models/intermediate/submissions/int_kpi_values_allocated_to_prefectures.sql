@@ -27,16 +27,7 @@ values_with_areas as (
         project_areas.share
     from kpi_values
     inner join project_areas
-        on
-            kpi_values.project_code = project_areas.project_code
-            and (
-                project_areas.is_first_version
-                or kpi_values.report_submitted_at >= project_areas.valid_from
-            )
-            and (
-                project_areas.valid_to is null
-                or kpi_values.report_submitted_at < project_areas.valid_to
-            )
+        on {{ areas_valid_at('project_areas', 'kpi_values') }}
 
 ),
 
@@ -98,8 +89,8 @@ weighted as (
         values_to_allocate.*,
         values_with_areas.pref_code,
         values_with_areas.share as area_share,
-        cast(round(values_with_areas.share * 1e9) as hugeint) as weight,
-        sum(cast(round(values_with_areas.share * 1e9) as hugeint))
+        {{ share_weight('values_with_areas.share') }} as weight,
+        sum({{ share_weight('values_with_areas.share') }})
             over (partition by values_to_allocate.kpi_value_id)
             as total_weight
     from values_to_allocate
@@ -120,42 +111,35 @@ proportional_values as (
 
 ),
 
-count_shares as (
+whole_counts as (
 
-    select
-        *,
-        (cast(value as hugeint) * weight) // total_weight as base_count,
-        (cast(value as hugeint) * weight) % total_weight as remainder_weight
-    from weighted
+    select * from weighted
     where is_whole_count
 
 ),
 
-count_remainders as (
+split_counts as (
 
-    select
-        *,
-        cast(value as hugeint) - sum(base_count) over (partition by kpi_value_id) as leftover,
-        row_number() over (
-            partition by kpi_value_id
-            order by remainder_weight desc, pref_code asc
-        ) as remainder_rank
-    from count_shares
+    {{ largest_remainder(
+        'whole_counts',
+        amount='value',
+        weight='weight',
+        total_weight='total_weight',
+        partition_by='kpi_value_id',
+        tie_break='pref_code asc',
+        allocated_as='split_count'
+    ) }}
 
 ),
 
 count_values as (
 
     select
-        * exclude (
-            is_whole_count, weight, total_weight, value, base_count,
-            remainder_weight, leftover, remainder_rank
-        ),
-        cast(base_count + case when remainder_rank <= leftover then 1 else 0 end as double)
-            as value,
+        * exclude (is_whole_count, weight, total_weight, value, split_count),
+        cast(split_count as double) as value,
         true as is_allocated,
         'largest_remainder' as allocation_method
-    from count_remainders
+    from split_counts
 
 ),
 

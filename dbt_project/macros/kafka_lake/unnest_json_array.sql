@@ -1,0 +1,30 @@
+{#- One row per element of a JSON array in each parsed document of a base model:
+    kafka_message_id, the carried top-level fields, the element (json) and its 1-based number.
+    entity keeps only registry documents of that entity ('project', 'consortium'). -#}
+{% macro unnest_json_array(events, array_path, element, number, carry=[], entity=none) %}
+    with
+
+    documents as (
+
+        select
+            kafka_message_id,
+            {%- for field in carry %}
+            document ->> '$.{{ field }}' as {{ field }},
+            {%- endfor %}
+            json_extract(document, '{{ array_path }}') as json_array
+        from {{ events }}
+        {%- if entity %}
+        where document ->> '$.entity' = '{{ entity }}'
+        {%- endif %}
+
+    )
+
+    select
+        kafka_message_id,
+        {%- for field in carry %}
+        {{ field }},
+        {%- endfor %}
+        unnest(json_array) as {{ element }},
+        generate_subscripts(json_array, 1) as {{ number }}
+    from documents
+{% endmacro %}
