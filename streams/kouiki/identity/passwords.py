@@ -10,6 +10,7 @@ unlike a password, cannot be guessed. Every comparison is constant-time.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -33,14 +34,16 @@ def hash_password(password: str) -> str:
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
 
 
-# Checked against when the user does not exist, so an unknown name costs as long as a wrong password.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the user does not exist, so an unknown name costs as long as a wrong password."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def verify_password(password: str, stored: str | None) -> bool:
     """Whether ``password`` matches ``stored``; None (no such user) costs the same and is False."""
     try:
-        scheme, n, r, p, salt, digest = (stored or _DUMMY_HASH).split("$")
+        scheme, n, r, p, salt, digest = (stored or _dummy_hash()).split("$")
         if scheme != "scrypt":
             return False
         computed = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
