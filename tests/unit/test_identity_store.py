@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from kouiki.config import Settings
 from kouiki.identity import audit, passwords, platform_key, store, users
@@ -92,6 +93,13 @@ def test_revoking_a_user_revokes_their_tokens(settings: Settings) -> None:
     assert not listed.active and listed.active_tokens == 0
     with pytest.raises(IdentityError, match="revoked"):
         users.issue_token(settings, "tohoku")
+
+
+def test_a_revoked_user_is_refused_even_if_a_token_row_was_left_active(settings: Settings) -> None:
+    new = users.add_user(settings, "tohoku", SECRETARIAT, [CONSORTIUM_A])
+    with store.engine(settings).begin() as conn:  # only the user row revoked, as an older version might leave it
+        conn.execute(sa.update(store.users).values(revoked_at=datetime.now(UTC)))
+    assert users.authenticate_token(settings, new.token) is None
 
 
 # signing keys
