@@ -124,6 +124,11 @@ def test_signing_secret_round_trip_and_revoked_keys_stay_in_the_ring(settings: S
         revoke_key(settings, "KR-TOHOKU-01.0000000000000000")
 
 
+def test_a_key_ring_never_shows_a_secret_in_its_repr(settings: Settings) -> None:
+    new = add_key(settings, CONSORTIUM_A)
+    assert new.secret not in repr(keyring(settings)) and new.key_id in repr(keyring(settings))
+
+
 def test_an_empty_store_has_an_empty_ring(settings: Settings) -> None:
     assert keyring(settings) == {}
 
