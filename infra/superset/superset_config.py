@@ -4,8 +4,11 @@ Everything machine- or secret-specific comes from the environment set by
 ``kouiki.services.superset.process``; this file holds no secrets and no absolute paths.
 """
 
+import importlib.util
 import os
 from datetime import timedelta
+
+from superset.security import SupersetSecurityManager
 
 # Superset refuses to start with its built-in default key; a missing variable must fail loudly.
 SECRET_KEY = os.environ["SUPERSET_SECRET_KEY"]
@@ -51,3 +54,31 @@ RATELIMIT_STORAGE_URI = "memory://"
 # Served on 127.0.0.1 over plain HTTP only; Talisman's HTTPS/CSP enforcement would break local
 # use. Any deployment reachable from another host must turn this back on behind TLS.
 TALISMAN_ENABLED = False
+
+# Secretariats and Cabinet Office staff log in with their Kouiki password: the accounts are created by
+# kouiki.services.superset.security.sync_users (roles only, with an unusable random password), and the
+# password is checked against the Kouiki identity store by kouiki_login.py (standard library only).
+_spec = importlib.util.spec_from_file_location(
+    "kouiki_login", os.path.join(os.path.dirname(os.path.abspath(__file__)), "kouiki_login.py")
+)
+assert _spec is not None and _spec.loader is not None
+kouiki_login = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(kouiki_login)
+_IDENTITY_DB_URL = os.environ.get("KOUIKI_IDENTITY_DB_URL", "")
+
+
+class KouikiSecurityManager(SupersetSecurityManager):
+    def auth_user_db(self, username, password):
+        verdict = kouiki_login.check(_IDENTITY_DB_URL, username or "", password or "") if _IDENTITY_DB_URL else None
+        if verdict is None:  # not a Kouiki user: the platform admin, Superset's own login
+            return super().auth_user_db(username, password)
+        user = self.find_user(username=username)
+        if not verdict or user is None or not user.is_active:
+            if user is not None:
+                self.update_user_auth_stat(user, False)
+            return None
+        self.update_user_auth_stat(user, True)
+        return user
+
+
+CUSTOM_SECURITY_MANAGER = KouikiSecurityManager

@@ -128,6 +128,86 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _moment(value: datetime | None) -> str:
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M}Z"
+
+
+def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.identity import users
+    from kouiki.identity.principal import CABINET, OPERATOR, SECRETARIAT
+
+    if args.action == "add":
+        kind = OPERATOR if args.operator else CABINET if args.cabinet else SECRETARIAT
+        new = users.add_user(settings, args.name, kind, args.consortium or [])
+        if args.json:
+            print(json.dumps({"username": new.username, "password": new.password, "token": new.token}))
+        else:
+            print(f"user {new.username} ({kind}) added; shown once, keep them now:")
+            print(f"  password (web login): {new.password}")
+            print(f"  token (REST API):     {new.token}")
+    elif args.action == "revoke":
+        users.revoke_user(settings, args.name)
+        print(f"user {args.name} revoked, with every token of theirs")
+    else:
+        listed = users.list_users(settings)
+        if args.json:
+            rows = [
+                {
+                    "username": u.username,
+                    "kind": u.kind,
+                    "consortia": list(u.consortia),
+                    "created_at": u.created_at.isoformat(),
+                    "revoked_at": u.revoked_at.isoformat() if u.revoked_at else None,
+                    "active_tokens": u.active_tokens,
+                }
+                for u in listed
+            ]
+            print(json.dumps(rows, ensure_ascii=False))
+        else:
+            print(f"{'username':<24} {'kind':<12} {'created':<17} {'revoked':<17} tokens  consortia")
+            for u in listed:
+                print(
+                    f"{u.username:<24} {u.kind:<12} {_moment(u.created_at):<17} {_moment(u.revoked_at):<17} "
+                    f"{u.active_tokens:>6}  {','.join(u.consortia) or '-'}"
+                )
+    return 0
+
+
+def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.identity import signing_keys
+    from kouiki.identity.keys import OPERATOR_SCOPE
+
+    if args.action == "add":
+        new = signing_keys.add_key(settings, OPERATOR_SCOPE if args.operator else args.consortium)
+        if args.json:
+            print(json.dumps({"key_id": new.key_id, "secret": new.secret}))
+        else:
+            print("key added; the secret is shown once, keep it now:")
+            print(f"  key id: {new.key_id}")
+            print(f"  secret: {new.secret}")
+    elif args.action == "revoke":
+        signing_keys.revoke_key(settings, args.key_id)
+        print(f"key {args.key_id} revoked: events signed with it from now on are dead-lettered")
+    else:
+        listed = signing_keys.list_keys(settings)
+        if args.json:
+            rows = [
+                {
+                    "key_id": k.key_id,
+                    "scope": k.scope,
+                    "created_at": k.created_at.isoformat(),
+                    "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+                }
+                for k in listed
+            ]
+            print(json.dumps(rows))
+        else:
+            print(f"{'key id':<40} {'scope':<16} {'created':<17} revoked")
+            for k in listed:
+                print(f"{k.key_id:<40} {k.scope:<16} {_moment(k.created_at):<17} {_moment(k.revoked_at)}")
+    return 0
+
+
 def _timestamp(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -188,6 +268,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarters", type=int, default=6, help="fiscal quarters from FY2025Q1")
     p.add_argument("--out", type=Path, default=None, help="default: <data dir>/sample")
     p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("users", help="secretariats, Cabinet Office and operators: add, list, revoke")
+    users = p.add_subparsers(dest="action", required=True)
+    q = users.add_parser("add", help="add a user; prints the password and token once")
+    q.add_argument("name")
+    who = q.add_mutually_exclusive_group(required=True)
+    who.add_argument("--consortium", action="append", metavar="CODE", help="a secretariat of CODE (repeatable)")
+    who.add_argument("--cabinet", action="store_true", help="a Cabinet Office user (reads everything)")
+    who.add_argument("--operator", action="store_true", help="an operator (runs the platform)")
+    q.add_argument("--json", action="store_true", help='print {"username", "password", "token"}')
+    q = users.add_parser("list", help="every user (never a password or token)")
+    q.add_argument("--json", action="store_true")
+    q = users.add_parser("revoke", help="revoke a user and their tokens")
+    q.add_argument("name")
+    p.set_defaults(func=_cmd_users)
+
+    p = sub.add_parser("keys", help="signing keys of consortia and operators: add, list, revoke")
+    keys = p.add_subparsers(dest="action", required=True)
+    q = keys.add_parser("add", help="add a signing key; prints its secret once")
+    scope = q.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--consortium", metavar="CODE", help="a key that writes for consortium CODE")
+    scope.add_argument("--operator", action="store_true", help="an operator key (writes anything)")
+    q.add_argument("--json", action="store_true", help='print {"key_id", "secret"}')
+    q = keys.add_parser("list", help="every key (never a secret)")
+    q.add_argument("--json", action="store_true")
+    q = keys.add_parser("revoke", help="revoke a key")
+    q.add_argument("key_id")
+    p.set_defaults(func=_cmd_keys)
     return parser
 
 
@@ -199,13 +307,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args, Settings.from_env()))
     except Exception as exc:
+        from kouiki.identity.errors import IdentityError
         from kouiki.services.processes import ServiceError
         from kouiki.warehouse.dbt import BuildError
 
-        if not isinstance(exc, ServiceError | BuildError | ConfigError):
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        if isinstance(exc, ServiceError | BuildError | ConfigError | IdentityError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if args.command in ("users", "keys") and type(exc).__module__.startswith("sqlalchemy"):
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            print(f"error: the identity store cannot be used: {first_line}", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

@@ -65,6 +65,24 @@ class Settings:
             "KOUIKI_ADMIN_PASSWORD", "the admin login of Airflow and Superset", "generated once per data directory"
         ),
     )
+    identity_db_url: str = field(
+        default="",
+        repr=False,
+        metadata=_var(
+            "KOUIKI_IDENTITY_DB_URL",
+            "the identity store: users, tokens, signing keys, audit log (SQLAlchemy URL; PostgreSQL in production)",
+            "SQLite at `<data dir>/run/identity/identity.db`",
+        ),
+    )
+    platform_key: str = field(
+        default="",
+        repr=False,
+        metadata=_var(
+            "KOUIKI_PLATFORM_KEY",
+            "encrypts the signing secrets in the identity store (32 bytes, URL-safe base64)",
+            "generated once per data directory into `run/secrets/platform_key`",
+        ),
+    )
     airflow_port: int = field(
         default=8080, metadata=_var("KOUIKI_AIRFLOW_PORT", "Airflow's web port, bound to 127.0.0.1")
     )
@@ -163,6 +181,11 @@ class Settings:
     def run_dir(self) -> Path:
         """Pid files, logs and generated secrets of the local services."""
         return self.data_dir / "run"
+
+    @property
+    def identity_db_path(self) -> Path:
+        """The embedded identity store, used unless ``identity_db_url`` names another database."""
+        return self.run_dir / "identity" / "identity.db"
 
     @property
     def host_port(self) -> tuple[str, int]:

@@ -9,7 +9,7 @@ what its secret is.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 OPERATOR_SCOPE = "operator"
@@ -37,7 +37,7 @@ class SigningKey:
     """One key as the lander needs it; ``secret`` only ever in memory, decrypted from the store."""
 
     key_id: str
-    secret: str
+    secret: str = field(repr=False)  # never in a log line or a traceback
     operator: bool
     consortium_code: str | None  # the one consortium a non-operator key writes for
     created_at: datetime

@@ -62,11 +62,20 @@ def data_cache_dir(settings: Settings) -> Path:
     return superset_home(settings) / "cache" / "data"
 
 
+def identity_store_url(settings: Settings) -> str:
+    from kouiki.identity import store  # SQLAlchemy: only when Superset is started
+
+    store.engine(settings)  # created (tables and all) before Superset opens it read-only
+    return store.url(settings)
+
+
 def superset_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         SUPERSET_CONFIG_PATH=str(config_path(settings)),
         SUPERSET_SECRET_KEY=secret_key(settings),
+        # kouiki_login.py checks Kouiki users' passwords against the identity store
+        KOUIKI_IDENTITY_DB_URL=identity_store_url(settings),
         KOUIKI_SUPERSET_HOME=str(superset_home(settings)),
         # asset YAML is Japanese text and Superset opens it with the locale's encoding
         PYTHONUTF8="1",

@@ -5,14 +5,19 @@ row-level security, and a deny-by-default filter; applied over the REST API, saf
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kouiki.config import Settings
+from kouiki.identity.principal import CABINET, SECRETARIAT
 from kouiki.services.superset.api import ApiClient, admin_client, rison_filter
 from kouiki.services.superset.bundle import assets_dir, bundle_datasets
 from kouiki.services.superset.process import SupersetError
+
+if TYPE_CHECKING:
+    from kouiki.identity.users import UserRecord
 
 # Cabinet Office staff read every dashboard. A secretariat reads only consortium-grained datasets,
 # and row-level security limits each of them to its own consortium. A Base filter "1 = 0" on every
@@ -145,6 +150,52 @@ def ensure_user(client: ApiClient, username: str, password: str, roles: list[str
     return int(client.request_json("POST", "/api/v1/security/users/", json=body)["id"])
 
 
+def _user_body(username: str, role_ids_: list[int], active: bool) -> dict[str, Any]:
+    return {
+        "first_name": username,
+        "last_name": "kouiki",
+        "username": username,
+        "email": f"{username}@kouiki.invalid",
+        "active": active,
+        "roles": role_ids_,
+    }
+
+
+def superset_roles(user: UserRecord) -> list[str] | None:
+    """The Superset roles of a Kouiki user; None for a user without a Superset account (operators use
+    the platform's admin login)."""
+    if user.kind == CABINET:
+        return [VIEWER_BASE_ROLE, CABINET_ROLE]
+    if user.kind == SECRETARIAT:
+        return [VIEWER_BASE_ROLE, *(secretariat_role(code) for code in user.consortia)]
+    return None
+
+
+def sync_users(client: ApiClient, people: Iterable[UserRecord]) -> dict[str, int]:
+    """One Superset account per Cabinet Office and secretariat user of the Kouiki store: created or
+    updated with their roles, deactivated once revoked; the ids by username. Safe to repeat.
+
+    Superset checks their password against the Kouiki store (``infra/superset/kouiki_login.py``), so
+    the account's own password is random, never stored or shown: Superset's table cannot log them in."""
+    known = role_ids(client)
+    existing = {u["username"]: u for u in client.all_pages("/api/v1/security/users/")}
+    synced: dict[str, int] = {}
+    for person in people:
+        roles = superset_roles(person)
+        if roles is None:
+            continue
+        if person.username in existing:
+            found = existing[person.username]
+            body = _user_body(person.username, [ensure_role(client, r, known) for r in roles], person.active)
+            client.request_json("PUT", f"/api/v1/security/users/{found['id']}", json=body)
+            synced[person.username] = int(found["id"])
+        elif person.active:
+            body = _user_body(person.username, [ensure_role(client, r, known) for r in roles], True)
+            body["password"] = secrets.token_urlsafe(32)
+            synced[person.username] = int(client.request_json("POST", "/api/v1/security/users/", json=body)["id"])
+    return synced
+
+
 def apply_roles(client: ApiClient, consortia: list[str], bundle: list[dict[str, Any]]) -> dict[str, Any]:
     """The Cabinet Office role, one secretariat role with its RLS filter per consortium, and the
     deny-by-default Base filter, for the datasets of ``bundle``."""
@@ -176,9 +227,12 @@ def apply_roles(client: ApiClient, consortia: list[str], bundle: list[dict[str, 
 
 def apply_security(settings: Settings) -> dict[str, Any]:
     """Create or update the Kouiki roles and row-level security filters for the consortia in the
-    serving file; safe to repeat."""
-    return apply_roles(
-        admin_client(settings),
-        consortium_codes(settings.serving_path),
-        bundle_datasets(assets_dir(settings.project_root)),
+    serving file, and the Superset accounts of the Kouiki store's people; safe to repeat."""
+    from kouiki.identity.users import list_users  # SQLAlchemy: not at DAG parse time
+
+    client = admin_client(settings)
+    applied = apply_roles(
+        client, consortium_codes(settings.serving_path), bundle_datasets(assets_dir(settings.project_root))
     )
+    applied["users"] = sync_users(client, list_users(settings))
+    return applied
