@@ -22,10 +22,13 @@ down: ## stop every local service
 	@$(VENV)/kouiki down
 
 test: install lint typecheck sqlfluff ## everything CI runs: lint, types, SQL lint, all tests incl. end to end
-	@$(VENV)/python -m pytest --junitxml=test-output/junit.xml
+	@$(VENV)/python -m pytest -m "" --junitxml=test-output/junit.xml
 
-test-unit: install ## the fast tests only (no broker, Airflow, dbt or Superset)
-	@$(VENV)/python -m pytest -m "not integration" tests/unit tests/dags
+test-unit: install ## the fast tests only, under a minute (no broker, Airflow, dbt, Superset or Chromium)
+	@$(VENV)/python -m pytest -m "not integration and not browser"
+
+test-integration: install ## the slow tests only: broker, Airflow, dbt, Superset and Chromium
+	@$(VENV)/python -m pytest -m "integration or browser"
 
 lint: install ## ruff
 	@$(VENV)/ruff check streams dags tests infra bench

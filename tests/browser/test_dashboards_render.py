@@ -17,7 +17,7 @@ from kouiki.services.superset import bundle, security
 from tests.support.platform import OUTPUT, free_port, settings_for
 from tests.support.superset_stack import build_and_publish, running_superset, write_sample_lake
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

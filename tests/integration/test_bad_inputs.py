@@ -24,11 +24,6 @@ from tests.support.platform import free_port, run_kouiki, settings_for
 pytestmark = pytest.mark.integration
 
 
-def test_the_corpus_has_at_least_forty_distinct_cases() -> None:
-    assert len({c.name for c in CASES}) == len(CASES) >= 40
-    assert len({(c.topic, c.raw) for c in CASES}) == len(CASES)
-
-
 @pytest.fixture
 def registered(tmp_path: Path) -> Settings:
     settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
