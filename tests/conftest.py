@@ -1,4 +1,11 @@
-"""Shared fixtures: isolated data directories and a real local broker."""
+"""Shared fixtures: isolated data directories and real local brokers.
+
+Brokers: ``shared_broker`` is a data directory of the test's own on the one broker of the session;
+use it only when the test's assertions hold whatever other tests have already sent (the lander lands
+*everything* on the topics into a data directory). ``fresh_broker`` is an empty broker of the test's
+own (memory storage), for tests that count what is on the topics, read the dead-letter topic from the
+start, or stop and restart the broker.
+"""
 
 from __future__ import annotations
 
@@ -18,15 +25,27 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def broker_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def session_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """One real broker for the session (memory storage, so every session starts empty)."""
-    settings = settings_for(tmp_path_factory.mktemp("broker"), f"127.0.0.1:{free_port()}")
+    settings = settings_for(tmp_path_factory.mktemp("broker") / "data", f"127.0.0.1:{free_port()}")
     broker.start(settings)
     yield settings
     broker.stop(settings)
 
 
 @pytest.fixture
-def settings(broker_settings: Settings, data_dir: Path) -> Settings:
-    """A fresh data directory on the shared broker."""
-    return settings_for(data_dir, broker_settings.bootstrap_servers)
+def shared_broker(session_broker: Settings, data_dir: Path) -> Settings:
+    """The test's own data directory on the session's broker (topics may hold other tests' events)."""
+    return settings_for(data_dir, session_broker.bootstrap_servers)
+
+
+@pytest.fixture
+def fresh_broker(data_dir: Path) -> Iterator[Settings]:
+    """An empty broker of the test's own on a free port, stopped afterwards. The test may stop and
+    start it again with ``broker.stop``/``broker.start`` (it comes back empty)."""
+    settings = settings_for(data_dir, f"127.0.0.1:{free_port()}")
+    broker.start(settings)
+    try:
+        yield settings
+    finally:
+        broker.stop(settings)
