@@ -29,6 +29,7 @@ from tests.support.platform import run_kouiki
 pytestmark = pytest.mark.integration
 CHUNK = 1500
 KILLS = 24
+CHILDREN_EXIT_WITHIN = 0.5  # seconds: the kernel kills partition processes with their lander (PDEATHSIG)
 
 
 SAMPLE = generate(seed=31, quarters=6)
@@ -138,5 +139,7 @@ def test_partition_processes_do_not_outlive_a_killed_lander(shared_broker: Setti
     assert children, "the lander started no partition process"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    time.sleep(0.5)
+    deadline = time.monotonic() + CHILDREN_EXIT_WITHIN
+    while any(running(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert [c.pid for c in children if running(c)] == []
