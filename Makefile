@@ -5,7 +5,7 @@ VENV := .venv/bin
 export KOUIKI_DATA_DIR ?= $(CURDIR)/data
 PYTHON_DIRS := streams dags tests infra bench
 
-.PHONY: help install demo up down test test-prereqs test-unit lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards
+.PHONY: help install demo up down test test-prereqs test-unit test-integration lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -23,13 +23,16 @@ down: ## stop every local service
 	@$(VENV)/kouiki down
 
 test: test-prereqs install lint typecheck sqlfluff ## everything CI runs: lint, types, SQL lint, all tests incl. end to end
-	@$(VENV)/python -m pytest --junitxml=test-output/junit.xml
+	@$(VENV)/python -m pytest -m "" --junitxml=test-output/junit.xml
 
 test-prereqs: ## PostgreSQL, Chromium and CJK fonts for `make test`; apt-installs them as root
 	@infra/test-prerequisites.sh
 
-test-unit: install ## the fast tests only (no broker, Airflow, dbt or Superset)
-	@$(VENV)/python -m pytest -m "not integration" tests/unit tests/dags
+test-unit: install ## the fast tests only, under a minute (no broker, Airflow, dbt, Superset or Chromium)
+	@$(VENV)/python -m pytest -m "not integration and not browser"
+
+test-integration: install ## the slow tests only: broker, Airflow, dbt, Superset and Chromium
+	@$(VENV)/python -m pytest -m "integration or browser"
 
 lint: install ## ruff (check and format), package boundaries (import-linter), repeated code (pylint)
 	@$(VENV)/ruff check $(PYTHON_DIRS)

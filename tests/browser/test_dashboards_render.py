@@ -12,12 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from kouiki.config import Settings
-from kouiki.services.superset import bundle, security
-from tests.support.platform import OUTPUT, free_port, settings_for
-from tests.support.superset_stack import build_and_publish, running_superset, write_sample_lake
+from kouiki.services.superset import api, bundle, security
+from tests.support.platform import OUTPUT
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -53,22 +51,17 @@ def chart_count(dashboard: dict[str, Any]) -> int:
 
 
 @pytest.fixture(scope="module")
-def superset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = settings_for(tmp_path_factory.mktemp("browser") / "data", "127.0.0.1:1")
-    write_sample_lake(settings)
-    build_and_publish(settings)
-    with running_superset(settings, free_port()) as admin:
-        security.ensure_user(admin, CABINET_USER, CABINET_PASSWORD, ["Gamma", security.CABINET_ROLE])
-        os.environ["KOUIKI_BROWSER_BASE_URL"] = admin.url
-        yield settings
-    os.environ.pop("KOUIKI_BROWSER_BASE_URL", None)
+def base_url(superset_admin: api.ApiClient) -> str:
+    """The session's running Superset over the published sample warehouse (tests/conftest.py), with
+    a Cabinet Office user to browse it."""
+    security.ensure_user(superset_admin, CABINET_USER, CABINET_PASSWORD, ["Gamma", security.CABINET_ROLE])
+    return superset_admin.url
 
 
 @pytest.fixture(scope="module")
-def page(superset: Settings) -> Iterator[Any]:
+def page(base_url: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    base = os.environ["KOUIKI_BROWSER_BASE_URL"]
     with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="kouiki-chromium-") as profile:
         context = playwright.chromium.launch_persistent_context(
             profile,
@@ -79,7 +72,7 @@ def page(superset: Settings) -> Iterator[Any]:
             locale="ja-JP",
         )
         page = context.new_page()
-        page.goto(f"{base}/login/")
+        page.goto(f"{base_url}/login/")
         page.fill("input#username, input[name=username]", CABINET_USER)
         page.fill("input#password, input[name=password]", CABINET_PASSWORD)
         page.click("button[type=submit]")
@@ -89,9 +82,8 @@ def page(superset: Settings) -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("dashboard", dashboards(), ids=lambda d: d["slug"])
-def test_dashboard_renders_every_chart(page: Any, dashboard: dict[str, Any]) -> None:
-    base = os.environ["KOUIKI_BROWSER_BASE_URL"]
-    page.goto(f"{base}/superset/dashboard/{dashboard['slug']}/")
+def test_dashboard_renders_every_chart(page: Any, base_url: str, dashboard: dict[str, Any]) -> None:
+    page.goto(f"{base_url}/superset/dashboard/{dashboard['slug']}/")
     page.wait_for_selector(".dashboard-component-chart-holder", timeout=60_000)
     expected = chart_count(dashboard)
     page.wait_for_function(ALL_CHARTS_SETTLED, arg=expected, timeout=90_000, polling=250)

@@ -14,24 +14,19 @@ EXPECTED = {"kouiki_ingest", "kouiki_transform", "kouiki_publish", "kouiki_quali
 
 @pytest.fixture(scope="module")
 def dagbag(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    import os
+    with pytest.MonkeyPatch.context() as mp:  # environment and patches restored after the module
+        mp.setenv("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow-home")))
+        mp.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+        mp.delenv("KOUIKI_INGEST_SCHEDULE", raising=False)  # the committed default is under test
+        from airflow.dag_processing.dagbag import DagBag
+        from airflow.sdk import BaseHook, Variable
 
-    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow-home")))
-    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-    os.environ.pop("KOUIKI_INGEST_SCHEDULE", None)  # the committed default is under test
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.sdk import BaseHook, Variable
+        def forbidden(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("Variable/Connection lookup at DAG parse time")
 
-    def forbidden(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("Variable/Connection lookup at DAG parse time")
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(Variable, "get", forbidden)
-    mp.setattr(BaseHook, "get_connection", forbidden)
-    try:
+        mp.setattr(Variable, "get", forbidden)
+        mp.setattr(BaseHook, "get_connection", forbidden)
         yield DagBag(dag_folder=str(DAGS))
-    finally:
-        mp.undo()
 
 
 def test_every_dag_file_imports(dagbag: Any) -> None:
@@ -68,18 +63,29 @@ def test_no_cycles(dagbag: Any) -> None:
             raise AssertionError(f"{dag_id} has a cycle: {exc}") from exc
 
 
-def test_dag_files_import_nothing_heavy_at_parse_time() -> None:
+def test_dag_files_import_nothing_heavy_at_parse_time(tmp_path: Path) -> None:
     """The dag-processor re-imports every file: warehouse, lander and DuckDB stay inside the tasks."""
+    import os
     import subprocess
     import sys
 
-    heavy = ["duckdb", "pyarrow", "kafka", "requests", "kouiki.landing", "kouiki.warehouse", "kouiki.services"]
+    heavy = [
+        "duckdb",
+        "pyarrow",
+        "kafka",
+        "kouiki.landing",
+        "kouiki.lake",
+        "kouiki.messaging",
+        "kouiki.warehouse",
+        "kouiki.services",
+    ]
     code = (
         "import runpy, sys\n"
         f"for f in {sorted(str(p) for p in DAGS.glob('*.py'))!r}: runpy.run_path(f)\n"
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kouiki.config import Settings
 from kouiki.messaging import clients
 from kouiki.messaging.topics import TOPIC_PARTITIONS
 from tests.support.platform import free_port, run_kouiki, settings_for
@@ -37,8 +38,8 @@ def test_start_creates_topics_binds_loopback_and_stops(data_dir: Path) -> None:
     assert "stopped" in run_kouiki(settings, "broker", "status").stdout
 
 
-def test_refuses_a_port_that_another_process_holds(data_dir: Path, broker_settings) -> None:  # type: ignore[no-untyped-def]
-    settings = settings_for(data_dir, broker_settings.bootstrap_servers)
+def test_refuses_a_port_that_another_process_holds(shared_broker: Settings) -> None:
+    settings = shared_broker  # the session's broker holds the port
     proc = run_kouiki(settings, "broker", "start")
     assert proc.returncode == 2
     assert "already in use" in proc.stderr

@@ -13,9 +13,8 @@ import pytest
 
 from kouiki.config import Settings
 from kouiki.sample.generator import generate
-from kouiki.services import broker
 from tests.support import reference
-from tests.support.platform import free_port, run_kouiki, settings_for
+from tests.support.platform import run_kouiki
 
 pytestmark = pytest.mark.integration
 
@@ -40,40 +39,36 @@ def write_jsonl(path: Path, docs: list[dict[str, Any]]) -> Path:
     return path
 
 
-def test_resend_is_a_no_op_and_a_higher_version_supersedes(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
-    broker.start(settings)
-    try:
-        sample = generate(seed=41, quarters=2)
-        registry, reports = sample.write(tmp_path / "sample")
-        first = cycle(settings, registry, reports)
-        docs = reference.read_jsonl([registry, reports])
-        assert first == reference.investment_lines(docs)
+def test_resend_is_a_no_op_and_a_higher_version_supersedes(fresh_broker: Settings, tmp_path: Path) -> None:
+    settings = fresh_broker
+    sample = generate(seed=41, quarters=2)
+    registry, reports = sample.write(tmp_path / "sample")
+    first = cycle(settings, registry, reports)
+    docs = reference.read_jsonl([registry, reports])
+    assert first == reference.investment_lines(docs)
 
-        again = cycle(settings, reports)  # the very same events, landed a second time
-        assert again == first
+    again = cycle(settings, reports)  # the very same events, landed a second time
+    assert again == first
 
-        latest = reference.latest_reports(docs)
-        (project, period), report = sorted(latest.items())[0]
-        correction = copy.deepcopy(report)
-        correction["event_id"] = "00000000-0000-4000-8000-00000000c0de"
-        correction["version"] = report["version"] + 1
-        area = next(d for d in docs if d.get("entity") == "project" and d["project_code"] == project)["areas"][0]
-        correction["funding"] = [
-            {
-                "source_type": "national_grant",
-                "stage": "executed",
-                "amount_jpy": 123_456_789,
-                "pref_code": area["pref_code"],
-            }
-        ]
-        corrected = cycle(settings, write_jsonl(tmp_path / "correction.jsonl", [correction]))
-        assert corrected == reference.investment_lines([*docs, correction])
-        assert {k: v for k, v in corrected.items() if k[:2] == (project, period)} == {
-            (project, period, "national_grant", "executed", correction["funding"][0]["pref_code"]): 123_456_789
+    latest = reference.latest_reports(docs)
+    (project, period), report = sorted(latest.items())[0]
+    correction = copy.deepcopy(report)
+    correction["event_id"] = "00000000-0000-4000-8000-00000000c0de"
+    correction["version"] = report["version"] + 1
+    area = next(d for d in docs if d.get("entity") == "project" and d["project_code"] == project)["areas"][0]
+    correction["funding"] = [
+        {
+            "source_type": "national_grant",
+            "stage": "executed",
+            "amount_jpy": 123_456_789,
+            "pref_code": area["pref_code"],
         }
-        assert {k: v for k, v in corrected.items() if k[:2] != (project, period)} == {
-            k: v for k, v in first.items() if k[:2] != (project, period)
-        }
-    finally:
-        broker.stop(settings)
+    ]
+    corrected = cycle(settings, write_jsonl(tmp_path / "correction.jsonl", [correction]))
+    assert corrected == reference.investment_lines([*docs, correction])
+    assert {k: v for k, v in corrected.items() if k[:2] == (project, period)} == {
+        (project, period, "national_grant", "executed", correction["funding"][0]["pref_code"]): 123_456_789
+    }
+    assert {k: v for k, v in corrected.items() if k[:2] != (project, period)} == {
+        k: v for k, v in first.items() if k[:2] != (project, period)
+    }

@@ -24,12 +24,12 @@ from kouiki.lake import files as lake
 from kouiki.messaging import clients
 from kouiki.messaging.topics import REPORTS_TOPIC
 from kouiki.sample.generator import generate
-from kouiki.services import broker
-from tests.support.platform import free_port, run_kouiki, settings_for
+from tests.support.platform import run_kouiki
 
 pytestmark = pytest.mark.integration
 CHUNK = 1500
 KILLS = 24
+CHILDREN_EXIT_WITHIN = 0.5  # seconds: the kernel kills partition processes with their lander (PDEATHSIG)
 
 
 SAMPLE = generate(seed=31, quarters=6)
@@ -74,50 +74,46 @@ def partial_files(settings: Settings, since: float = 0.0) -> int:
     return sum(1 for f in (settings.raw_dir / REPORTS_TOPIC).glob("*/*/.*.tmp") if f.stat().st_mtime >= since)
 
 
-def test_sigkilled_lander_lands_every_offset_exactly_once(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
-    broker.start(settings)
-    try:
-        register(settings, tmp_path)
-        produce_reports(settings, 0, CHUNK)
-        events = CHUNK
-        rng = random.Random(7)
-        kills = kills_mid_rename = 0
-        while kills < KILLS:
-            started = time.time()
-            proc = start_lander(settings)
-            time.sleep(rng.uniform(1.5, 3.5))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                proc.wait()
-                kills += 1
-                kills_mid_rename += partial_files(settings, since=started) > 0
-            else:  # it caught up before the kill: keep the log growing while faults continue
-                produce_reports(settings, events, CHUNK)
-                events += CHUNK
-        print(f"\n[faults] {kills} SIGKILLs over {events} events, {kills_mid_rename} between batch write and rename")
-        assert kills_mid_rename >= 1
+def test_sigkilled_lander_lands_every_offset_exactly_once(fresh_broker: Settings, tmp_path: Path) -> None:
+    settings = fresh_broker
+    register(settings, tmp_path)
+    produce_reports(settings, 0, CHUNK)
+    events = CHUNK
+    rng = random.Random(7)
+    kills = kills_mid_rename = 0
+    while kills < KILLS:
+        started = time.time()
+        proc = start_lander(settings)
+        time.sleep(rng.uniform(1.5, 3.5))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            kills_mid_rename += partial_files(settings, since=started) > 0
+        else:  # it caught up before the kill: keep the log growing while faults continue
+            produce_reports(settings, events, CHUNK)
+            events += CHUNK
+    print(f"\n[faults] {kills} SIGKILLs over {events} events, {kills_mid_rename} between batch write and rename")
+    assert kills_mid_rename >= 1
 
-        final = run_kouiki(settings, "ingest", check=True)
-        assert "ingest:" in final.stdout
-        assert partial_files(settings) == 0
+    final = run_kouiki(settings, "ingest", check=True)
+    assert "ingest:" in final.stdout
+    assert partial_files(settings) == 0
 
-        glob = settings.raw_dir / REPORTS_TOPIC / "*" / "*" / "*.parquet"
-        rows = duckdb.sql(f"select _partition, _offset, _status from read_parquet('{glob}')").fetchall()
-        per_offset = Counter((p, o) for p, o, _s in rows)
-        assert max(per_offset.values()) == 1, "an offset was landed twice"
-        for partition in {p for p, _o in per_offset}:
-            offsets = sorted(o for p, o in per_offset if p == partition)
-            assert offsets == list(range(offsets[-1] + 1)), f"gap in partition {partition}"
-        assert len(rows) == events
-        poison = len(range(0, events, 500))
-        assert Counter(s for _p, _o, s in rows) == {"landed": events - poison, "dead_letter": poison}
-        folders = {f.parent for f in (settings.raw_dir / REPORTS_TOPIC).glob("*/*/*.parquet")}
-        for folder in folders:  # the files of a partition tile its offsets without overlap
-            ranges = lake.landed_ranges(folder)
-            assert all(prev[1] + 1 == nxt[0] for prev, nxt in zip(ranges, ranges[1:], strict=False))
-    finally:
-        broker.stop(settings)
+    glob = settings.raw_dir / REPORTS_TOPIC / "*" / "*" / "*.parquet"
+    rows = duckdb.sql(f"select _partition, _offset, _status from read_parquet('{glob}')").fetchall()
+    per_offset = Counter((p, o) for p, o, _s in rows)
+    assert max(per_offset.values()) == 1, "an offset was landed twice"
+    for partition in {p for p, _o in per_offset}:
+        offsets = sorted(o for p, o in per_offset if p == partition)
+        assert offsets == list(range(offsets[-1] + 1)), f"gap in partition {partition}"
+    assert len(rows) == events
+    poison = len(range(0, events, 500))
+    assert Counter(s for _p, _o, s in rows) == {"landed": events - poison, "dead_letter": poison}
+    folders = {f.parent for f in (settings.raw_dir / REPORTS_TOPIC).glob("*/*/*.parquet")}
+    for folder in folders:  # the files of a partition tile its offsets without overlap
+        ranges = lake.landed_ranges(folder)
+        assert all(prev[1] + 1 == nxt[0] for prev, nxt in zip(ranges, ranges[1:], strict=False))
 
 
 def running(process: psutil.Process) -> bool:
@@ -128,23 +124,22 @@ def running(process: psutil.Process) -> bool:
         return False
 
 
-def test_partition_processes_do_not_outlive_a_killed_lander(tmp_path: Path) -> None:
-    """A partition process left running would land the same partitions as the next run."""
-    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")
-    broker.start(settings)
-    try:
-        register(settings, tmp_path)
-        produce_reports(settings, 0, 20 * CHUNK)  # seconds of work for each partition process
-        proc = start_lander(settings)
-        lander = psutil.Process(proc.pid)
-        deadline = time.monotonic() + 60
-        while not partial_files(settings) and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)  # until the report partitions are being landed
-        children = lander.children()
-        assert children, "the lander started no partition process"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        time.sleep(0.5)
-        assert [c.pid for c in children if running(c)] == []
-    finally:
-        broker.stop(settings)
+def test_partition_processes_do_not_outlive_a_killed_lander(shared_broker: Settings, tmp_path: Path) -> None:
+    """A partition process left running would land the same partitions as the next run. (Whatever
+    else is on the shared broker only adds work for the partition processes.)"""
+    settings = shared_broker
+    register(settings, tmp_path)
+    produce_reports(settings, 0, 20 * CHUNK)  # seconds of work for each partition process
+    proc = start_lander(settings)
+    lander = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 60
+    while not partial_files(settings) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)  # until the report partitions are being landed
+    children = lander.children()
+    assert children, "the lander started no partition process"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + CHILDREN_EXIT_WITHIN
+    while any(running(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [c.pid for c in children if running(c)] == []

@@ -15,7 +15,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("all_or_nothing", [False, True])
-def test_progress_counts_against_every_document_read(settings: Settings, tmp_path: Path, all_or_nothing: bool) -> None:
+def test_progress_counts_against_every_document_read(
+    shared_broker: Settings, tmp_path: Path, all_or_nothing: bool
+) -> None:
+    settings = shared_broker
     sample = generate(seed=47, quarters=2)
     files = sample.write(tmp_path / "sample")
     documents = len(sample.registry) + len(sample.reports)

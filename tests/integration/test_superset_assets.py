@@ -8,7 +8,6 @@ import io
 import json
 import subprocess
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,34 +19,38 @@ from kouiki.config import Settings
 from kouiki.services.superset import api, bundle, deploy, process, security
 from kouiki.warehouse.dbt import dbt
 from tests.support.bundle import dataset_tables, exposure_dashboards, load
-from tests.support.platform import free_port, settings_for
-from tests.support.superset_stack import build_and_publish, running_superset, write_sample_lake
 
 pytestmark = pytest.mark.integration
 SECRETARIAT_PASSWORD = "kouiki-test-secretariat"  # test-only user in a throwaway Superset
-CONSORTIUM_CHARTS = {  # chart uuid suffix → dataset of consortium-grained rows
-    "53": "rpt_investment_lines",
-    "42": "rpt_project_progress",
-    "76": "rpt_project_progress",
-}
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = settings_for(tmp_path_factory.mktemp("superset") / "data", "127.0.0.1:1")
-    write_sample_lake(settings)
-    build_and_publish(settings)
-    return settings
-
-
-@pytest.fixture(scope="module")
-def admin(settings: Settings) -> Iterator[api.ApiClient]:
-    with running_superset(settings, free_port()) as client:
-        yield client
 
 
 def uuid(nn: str) -> str:
     return f"6b6f7569-6b69-4000-8000-0000000000{nn}"
+
+
+# Bundle assets by uuid (superset_assets/charts/*.yaml, superset_assets/datasets/kouiki_serving/*.yaml)
+PREFECTURE_TABLE_CHART = uuid("22")  # per-prefecture table over all consortia: Cabinet Office only
+INVESTMENT_BY_CONSORTIUM_CHART = uuid("53")  # a secretariat's own chart, on rpt_investment_lines
+PREFECTURE_SUMMARY_DATASET = uuid("11")  # mart_prefecture_summary: Cabinet Office only
+FCT_INVESTMENT_DATASET = uuid("12")  # fct_investment: Cabinet Office only
+INVESTMENT_LINES_DATASET = uuid("16")  # rpt_investment_lines: consortium-grained
+CONSORTIUM_CHARTS = {  # chart uuid → dataset of consortium-grained rows
+    INVESTMENT_BY_CONSORTIUM_CHART: "rpt_investment_lines",
+    uuid("42"): "rpt_project_progress",  # progress_status_by_quarter
+    uuid("76"): "rpt_project_progress",  # quality_freshness_by_consortium
+}
+
+
+@pytest.fixture(scope="module")
+def settings(superset_settings: Settings) -> Settings:
+    """The session's published sample warehouse, with its Superset's port (tests/conftest.py)."""
+    return superset_settings
+
+
+@pytest.fixture(scope="module")
+def admin(superset_admin: api.ApiClient) -> api.ApiClient:
+    """The session's running Superset over it (tests/conftest.py)."""
+    return superset_admin
 
 
 # --- dbt ----------------------------------------------------------------------------------------
@@ -158,7 +161,7 @@ def test_export_then_reimport_changes_nothing(admin: api.ApiClient) -> None:
 def secretariat(admin: api.ApiClient, code: str) -> api.ApiClient:
     username = f"test_{code.lower()}"
     security.ensure_user(admin, username, SECRETARIAT_PASSWORD, ["Gamma", security.secretariat_role(code)])
-    client = api.ApiClient()
+    client = api.ApiClient(admin.url)
     client.login(username, SECRETARIAT_PASSWORD)
     return client
 
@@ -167,8 +170,8 @@ def codes_in(rows: list[dict[str, Any]]) -> set[str]:
     return {r["consortium_code"] for r in rows}
 
 
-def context_for(admin: api.ApiClient, chart_nn: str) -> dict[str, Any]:
-    saved = admin.chart(uuid(chart_nn))
+def context_for(admin: api.ApiClient, chart_uuid: str) -> dict[str, Any]:
+    saved = admin.chart(chart_uuid)
     return dict(json.loads(saved["query_context"]))
 
 
@@ -189,48 +192,51 @@ def test_secretariat_chart_data_holds_only_its_consortium(settings: Settings, ad
     codes = security.consortium_codes(settings.serving_path)
     own = codes[0]
     client = secretariat(admin, own)
-    for chart_nn in CONSORTIUM_CHARTS:
-        context = context_for(admin, chart_nn)
+    for chart_uuid in CONSORTIUM_CHARTS:
+        context = context_for(admin, chart_uuid)
         for query in context["queries"]:
             query["columns"] = ["consortium_code"]
             query["orderby"] = []
             query["post_processing"] = []
-        assert codes_in(post_chart_data(admin, context)) == set(codes), chart_nn
-        assert codes_in(post_chart_data(client, context)) == {own}, chart_nn
+        assert codes_in(post_chart_data(admin, context)) == set(codes), chart_uuid
+        assert codes_in(post_chart_data(client, context)) == {own}, chart_uuid
 
 
 def test_secretariat_cannot_widen_its_filters(settings: Settings, admin: api.ApiClient) -> None:
     codes = security.consortium_codes(settings.serving_path)
     own, other = codes[0], codes[1]
     client = secretariat(admin, own)
-    context = context_for(admin, "53")
+    context = context_for(admin, INVESTMENT_BY_CONSORTIUM_CHART)
     query = context["queries"][0]
     query.update(columns=["consortium_code"], orderby=[])
-    attempts = [
-        {"filters": [{"col": "consortium_code", "op": "==", "val": other}]},
-        {"filters": [{"col": "consortium_code", "op": "IN", "val": codes}]},
-        {"extras": {"where": f"consortium_code = '{other}' OR 1 = 1", "having": ""}},
-        {"extras": {"where": "1 = 1) OR (1 = 1", "having": ""}},
+    assert codes_in(post_chart_data(client, context | {"queries": [query]})) == {own}  # the query answers
+    attempts = [  # (widening attempt, the consortium codes it may answer with: the own one at most)
+        ({"filters": [{"col": "consortium_code", "op": "==", "val": other}]}, set()),
+        ({"filters": [{"col": "consortium_code", "op": "IN", "val": codes}]}, {own}),
+        ({"extras": {"where": f"consortium_code = '{other}' OR 1 = 1", "having": ""}}, {own}),
+        ({"extras": {"where": "1 = 1) OR (1 = 1", "having": ""}}, {own}),
     ]
-    for attempt in attempts:
+    for attempt, expected in attempts:
         try:
             rows = post_chart_data(client, context | {"queries": [query | attempt]})
         except process.SupersetError:
             continue  # rejected outright is fine too
-        assert codes_in(rows) <= {own}, attempt
+        assert codes_in(rows) == expected, attempt
 
 
 def test_secretariat_cannot_read_cabinet_only_charts_or_datasets(settings: Settings, admin: api.ApiClient) -> None:
     client = secretariat(admin, security.consortium_codes(settings.serving_path)[0])
     with pytest.raises(process.SupersetError, match="403|404|not found"):
-        client.chart_data(uuid("22"))  # per-prefecture table over all consortia: not even listed
-    summary = admin.id_by_uuid("dataset", uuid("11"))
-    context = context_for(admin, "22") | {"datasource": {"id": summary, "type": "table"}}
+        client.chart_data(PREFECTURE_TABLE_CHART)  # per-prefecture table over all consortia: not even listed
+    summary = admin.id_by_uuid("dataset", PREFECTURE_SUMMARY_DATASET)
+    context = context_for(admin, PREFECTURE_TABLE_CHART) | {"datasource": {"id": summary, "type": "table"}}
     with pytest.raises(process.SupersetError, match="403"):
         post_chart_data(client, context)
     # the secretariat's own chart pointed at another dataset id is refused too
-    fct_investment = admin.id_by_uuid("dataset", uuid("12"))
-    context = context_for(admin, "53") | {"datasource": {"id": fct_investment, "type": "table"}}
+    fct_investment = admin.id_by_uuid("dataset", FCT_INVESTMENT_DATASET)
+    context = context_for(admin, INVESTMENT_BY_CONSORTIUM_CHART) | {
+        "datasource": {"id": fct_investment, "type": "table"}
+    }
     with pytest.raises(process.SupersetError, match="403"):
         post_chart_data(client, context)
     with pytest.raises(process.SupersetError, match="403|401"):
@@ -243,26 +249,26 @@ def test_a_user_without_a_kouiki_role_sees_no_rows(settings: Settings, admin: ap
     """Gamma plus dataset access but no Kouiki role: the Base filter leaves nothing."""
     roles = security.role_ids(admin)
     reader = security.ensure_role(admin, "test_plain_reader", roles)
-    dataset = admin.id_by_uuid("dataset", uuid("16"))
+    dataset = admin.id_by_uuid("dataset", INVESTMENT_LINES_DATASET)
     security.set_role_permissions(admin, reader, security.datasource_access_ids(admin, [dataset]))
     security.ensure_user(admin, "test_plain", SECRETARIAT_PASSWORD, ["Gamma", "test_plain_reader"])
-    client = api.ApiClient()
+    client = api.ApiClient(admin.url)
     client.login("test_plain", SECRETARIAT_PASSWORD)
-    assert post_chart_data(client, context_for(admin, "53")) == []
+    assert post_chart_data(client, context_for(admin, INVESTMENT_BY_CONSORTIUM_CHART)) == []
 
 
 def test_cabinet_office_reads_every_dashboard(settings: Settings, admin: api.ApiClient) -> None:
     security.ensure_user(admin, "test_cabinet", SECRETARIAT_PASSWORD, ["Gamma", security.CABINET_ROLE])
-    client = api.ApiClient()
+    client = api.ApiClient(admin.url)
     client.login("test_cabinet", SECRETARIAT_PASSWORD)
     listed = client.request_json("GET", "/api/v1/dashboard/", params={"q": "(page_size:100)"})["result"]
     assert {d["slug"] for d in listed} == {c["slug"] for c in load("dashboards").values()}
-    assert len(client.chart_data(uuid("22"), filters={"fiscal_year": 2025})) == 47
+    assert len(client.chart_data(PREFECTURE_TABLE_CHART, filters={"fiscal_year": 2025})) == 47
 
 
 def test_reimport_keeps_security(settings: Settings, admin: api.ApiClient) -> None:
     bundle.import_assets(settings)
     deploy.bootstrap(settings)
     client = secretariat(admin, security.consortium_codes(settings.serving_path)[0])
-    context = context_for(admin, "53")
+    context = context_for(admin, INVESTMENT_BY_CONSORTIUM_CHART)
     assert len(codes_in(post_chart_data(client, context))) == 1

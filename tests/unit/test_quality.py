@@ -132,9 +132,19 @@ def test_marts_not_built_yet_fail_clearly(tmp_path: Path) -> None:
     assert "marts.fct_dead_letter_events" in results["dead-letter growth"].detail
 
 
-def test_checks_open_the_serving_file_read_only(healthy: Path) -> None:
+def test_checks_open_the_serving_file_read_only(healthy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[tuple[str, bool]] = []
+    real_connect = duckdb.connect
+
+    def spy(database: object = ":memory:", *args: object, **kwargs: object) -> duckdb.DuckDBPyConnection:
+        opened.append((str(database), bool(kwargs.get("read_only", args[0] if args else False))))
+        return real_connect(database, *args, **kwargs)  # type: ignore[arg-type]
+
     with duckdb.connect(str(healthy), read_only=True):  # another reader (Superset) is fine
+        monkeypatch.setattr(duckdb, "connect", spy)
         quality.run_checks(healthy, now=NOW)
+    assert opened, "the checks opened no connection"
+    assert all(path == str(healthy) and read_only for path, read_only in opened), opened
     assert not Path(f"{healthy}.wal").exists()
 
 
