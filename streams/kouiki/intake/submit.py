@@ -99,10 +99,12 @@ def read_all(paths: Iterable[Path], submitted_by: str) -> tuple[list[reader.Reco
 def known_registry(settings: Settings) -> Registry:
     """Registrations in the local lake and on the registry topic (when the broker answers)."""
     registry = from_lake(settings)
+    if not clients.broker_answers(settings):
+        return registry  # the lake's registrations still count; unknown codes are reported as such
     try:
         from_topic(settings, registry, timeout=15)
     except KafkaError:
-        pass  # the lake's registrations still count; unknown codes are reported as such
+        pass
     return registry
 
 

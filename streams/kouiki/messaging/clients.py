@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -46,6 +47,17 @@ def consumer(settings: Settings, **overrides: Any) -> KafkaConsumer:
     }
     config.update(overrides)
     return KafkaConsumer(**config)
+
+
+def broker_answers(settings: Settings, timeout: float = 1.0) -> bool:
+    """Whether the first bootstrap server accepts a TCP connection: a cheap probe before creating a
+    client, which would otherwise retry its bootstrap for many seconds when no broker is there."""
+    host, port = settings.host_port
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
 
 
 def admin(settings: Settings) -> KafkaAdminClient:
