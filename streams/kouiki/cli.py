@@ -28,6 +28,19 @@ def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_portal(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.services import portal
+
+    if args.action == "start":
+        pid = portal.start(settings)
+        print(f"portal: running, pid {pid}, {portal.base_url(settings)} (API docs: {portal.base_url(settings)}/docs)")
+    elif args.action == "stop":
+        print("portal: stopped" if portal.stop(settings) else "portal: was not running")
+    else:
+        print(portal.status(settings))
+    return 0
+
+
 def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     from kouiki.intake import submit
 
@@ -225,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["start", "stop", "status"])
     p.set_defaults(func=_cmd_broker)
 
+    p = sub.add_parser("portal", help="run the REST gateway (authenticated submissions) on 127.0.0.1")
+    p.add_argument("action", choices=["start", "stop", "status"])
+    p.set_defaults(func=_cmd_portal)
+
     p = sub.add_parser("submit", help="validate report files (JSON, JSONL, CSV) and send them")
     p.add_argument("paths", nargs="+", type=Path, help="files or folders")
     p.add_argument("--dry-run", action="store_true", help="validate only, send nothing")
@@ -253,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="publish warehouse.duckdb as serving.duckdb (atomic rename)")
     p.set_defaults(func=_cmd_publish)
 
-    p = sub.add_parser("up", help="start the local platform: broker, Airflow, Superset")
+    p = sub.add_parser("up", help="start the local platform: broker, portal, Airflow, Superset")
     p.set_defaults(func=_cmd_up)
 
     p = sub.add_parser("down", help="stop every local service")

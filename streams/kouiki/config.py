@@ -97,6 +97,14 @@ class Settings:
     superset_port: int = field(
         default=8088, metadata=_var("KOUIKI_SUPERSET_PORT", "Superset's web port, bound to 127.0.0.1")
     )
+    portal_port: int = field(
+        default=8090,
+        metadata=_var("KOUIKI_PORTAL_PORT", "the REST gateway's port (`kouiki portal`), bound to 127.0.0.1"),
+    )
+    portal_max_body_bytes: int = field(
+        default=64 * 1024 * 1024,
+        metadata=_var("KOUIKI_PORTAL_MAX_BODY_BYTES", "largest request body the REST gateway accepts (bytes)"),
+    )
     superset_secret_key: str = field(
         default="",
         repr=False,

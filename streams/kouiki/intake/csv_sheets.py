@@ -117,7 +117,15 @@ def _report(group: list[tuple[int, dict[str, str]]], submitted_by: str) -> dict[
 
 def read_csv(path: Path, submitted_by: str) -> Iterator[Record]:
     """One Record per report; a malformed row becomes a located error record."""
-    text = path.read_bytes().decode("utf-8-sig", errors="strict") if _is_utf8(path) else None
+    return records_of(path, path.read_bytes(), submitted_by)
+
+
+def records_of(path: Path, raw: bytes, submitted_by: str) -> Iterator[Record]:
+    """:func:`read_csv` of bytes already in memory (a request body), named ``path`` in locations."""
+    try:
+        text: str | None = raw.decode("utf-8-sig", errors="strict")
+    except UnicodeDecodeError:
+        text = None
     if text is None:
         yield Record(
             path,
@@ -145,11 +153,3 @@ def read_csv(path: Path, submitted_by: str) -> Iterator[Record]:
             yield Record(path, index, exc.line, None, f"column {exc.column}: {exc.en}", f"列 {exc.column}: {exc.ja}")
             continue
         yield Record(path, index, group[0][0], json.dumps(doc, ensure_ascii=False).encode("utf-8"))
-
-
-def _is_utf8(path: Path) -> bool:
-    try:
-        path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return False
-    return True

@@ -48,7 +48,12 @@ def _file_error(path: Path, line: int, en: str, ja: str) -> Record:
 
 def read_records(path: Path) -> Iterator[Record]:
     """Records of one file: a JSON object, a JSON array of objects, or one object per line."""
-    raw = path.read_bytes()
+    return records_of(path, path.read_bytes())
+
+
+def records_of(path: Path, raw: bytes) -> Iterator[Record]:
+    """:func:`read_records` of bytes already in memory (a request body), named ``path`` in locations;
+    its suffix says whether they are JSON Lines."""
     if raw.startswith(b"\xef\xbb\xbf"):
         yield _file_error(
             path,

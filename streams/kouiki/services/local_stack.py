@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from kouiki.config import Settings
 from kouiki.intake.submit import submit
 from kouiki.sample.generator import generate
-from kouiki.services import airflow, broker
+from kouiki.services import airflow, broker, portal
 from kouiki.services.airflow_api import AirflowClient
 from kouiki.services.superset import deploy, process
 
@@ -17,6 +17,8 @@ def up(settings: Settings, with_superset: bool = True) -> Iterator[str]:
     started = time.monotonic()
     pid = broker.start(settings)
     yield f"broker     running (pid {pid}) on {settings.bootstrap_servers}"
+    portal.start(settings)
+    yield f"portal     running on {portal.base_url(settings)} (API docs: /docs)"
     yield f"airflow    running on {airflow.start(settings)}"
     if with_superset:
         yield from _superset(settings)
@@ -33,6 +35,8 @@ def down(settings: Settings) -> Iterator[str]:
     yield "superset   stopped"
     airflow.stop(settings)
     yield "airflow    stopped"
+    portal.stop(settings)
+    yield "portal     stopped"
     broker.stop(settings)
     yield "broker     stopped"
 
@@ -59,4 +63,6 @@ def demo(settings: Settings, seed: int = 42) -> Iterator[str]:
     yield ""
     yield f"Dashboard: {process.dashboard_url(settings)}"
     yield f"Login:     {user} / {password}   (Airflow: {airflow.base_url(settings)} with the same login)"
+    yield f"Portal:    {portal.base_url(settings)}/docs   (REST API; Authorization: Bearer <token>)"
+    yield "           a secretariat and its token: kouiki users add NAME --consortium CODE"
     yield f"Stop with: make down   (demo took {time.monotonic() - started:.0f} s)"

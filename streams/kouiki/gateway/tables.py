@@ -1,0 +1,65 @@
+"""The gateway's own tables, in the identity store's database: what each submission was and what
+became of each of its documents when it was answered (the later states are derived, see ``status``).
+
+Gateway-owned (identity never imports the gateway), created on first use next to identity's tables.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from kouiki.config import Settings
+from kouiki.identity import store
+
+metadata = sa.MetaData()
+
+submissions = sa.Table(
+    "gateway_submissions",
+    metadata,
+    sa.Column("submission_id", sa.String(36), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, index=True),
+    sa.Column("submitted_at", store.UtcDateTime, nullable=False, index=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("body_bytes", sa.Integer, nullable=False),
+    sa.Column("documents", sa.Integer, nullable=False),
+    sa.Column("sent", sa.Integer, nullable=False),
+    sa.Column("consortia", sa.JSON, nullable=False),  # the consortium codes its documents name
+)
+
+documents = sa.Table(
+    "gateway_documents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "submission_id", sa.String(36), sa.ForeignKey("gateway_submissions.submission_id"), nullable=False, index=True
+    ),
+    sa.Column("record", sa.Integer, nullable=False),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16)),
+    sa.Column("consortium_code", sa.String(64)),
+    sa.Column("event_id", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False),  # sent | rejected
+    sa.Column("errors", sa.JSON, nullable=False),
+    sa.Column("topic", sa.String(200)),
+    sa.Column("epoch", sa.String(64)),
+    sa.Column("partition", sa.Integer),
+    sa.Column("offset", sa.BigInteger),
+)
+
+_created: set[str] = set()
+_lock = threading.Lock()
+
+
+def engine(settings: Settings) -> Engine:
+    """The identity store's engine, with the gateway's tables created once per process."""
+    found = store.engine(settings)
+    key = store.url(settings)
+    with _lock:
+        if key not in _created:
+            metadata.create_all(found)
+            _created.add(key)
+    return found
