@@ -22,16 +22,16 @@ from tests.support.platform import free_port, run_kouiki, settings_for
 from tests.support.stack import running_platform
 
 pytestmark = pytest.mark.integration
-AIRFLOW_DB = "kouiki_airflow_e2e"
 STAGES = ("planned", "committed", "executed")
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Broker, Airflow (LocalExecutor on PostgreSQL) and Superset on free loopback ports."""
+    """Broker, Airflow (LocalExecutor, metadata on the embedded SQLite default) and Superset on free
+    loopback ports."""
     root = tmp_path_factory.mktemp("e2e")
     settings = settings_for(root / "data", f"127.0.0.1:{free_port()}")
-    with running_platform(settings, AIRFLOW_DB) as running:
+    with running_platform(settings) as running:  # Airflow on the embedded SQLite default, as `make demo`
         yield running
 
 

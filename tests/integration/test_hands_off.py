@@ -39,7 +39,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Broker and Airflow (LocalExecutor, fresh PostgreSQL database) on free loopback ports."""
     settings = settings_for(tmp_path_factory.mktemp("handsoff") / "data", f"127.0.0.1:{free_port()}")
     # nothing listens on the Superset port: the cache refresh after publishing is a no-op
-    with running_platform(settings, AIRFLOW_DB, ingest_schedule=TEST_SCHEDULE) as running:
+    with running_platform(settings, postgres_db=AIRFLOW_DB, ingest_schedule=TEST_SCHEDULE) as running:
         yield running
 
 

@@ -1,5 +1,5 @@
-"""The running platform for end-to-end tests: broker and Airflow (LocalExecutor on a fresh
-PostgreSQL database) on free loopback ports, configured through the environment as in production."""
+"""The running platform for end-to-end tests: broker and Airflow (LocalExecutor) on free loopback
+ports, with Airflow's metadata on the embedded SQLite default or on a fresh PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -27,17 +27,14 @@ def recreate_database(name: str) -> None:
 
 
 @contextmanager
-def running_platform(settings: Settings, airflow_db: str, **overrides: Any) -> Iterator[Settings]:
-    """Start broker and Airflow for ``settings`` on free ports with a fresh PostgreSQL database; yield
-    the settings they run with; stop everything (Superset too) afterwards."""
-    recreate_database(airflow_db)
-    settings = dataclasses.replace(
-        settings,
-        airflow_port=free_port(),
-        superset_port=free_port(),
-        airflow_db_url=f"postgresql+psycopg2://postgres@127.0.0.1:5432/{airflow_db}",
-        **overrides,
-    )
+def running_platform(settings: Settings, postgres_db: str | None = None, **overrides: Any) -> Iterator[Settings]:
+    """Start broker and Airflow for ``settings`` on free ports, Airflow's metadata on SQLite under the
+    data directory (the default) or, with ``postgres_db``, on that fresh PostgreSQL database; yield the
+    settings they run with; stop everything (Superset too) afterwards."""
+    if postgres_db is not None:
+        recreate_database(postgres_db)
+        overrides["airflow_db_url"] = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{postgres_db}"
+    settings = dataclasses.replace(settings, airflow_port=free_port(), superset_port=free_port(), **overrides)
     with pytest.MonkeyPatch.context() as env:
         env.delenv("KOUIKI_ADMIN_PASSWORD", raising=False)
         try:
