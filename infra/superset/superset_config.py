@@ -61,7 +61,8 @@ TALISMAN_ENABLED = False
 _spec = importlib.util.spec_from_file_location(
     "kouiki_login", os.path.join(os.path.dirname(os.path.abspath(__file__)), "kouiki_login.py")
 )
-assert _spec is not None and _spec.loader is not None
+if _spec is None or _spec.loader is None:
+    raise ImportError("kouiki_login.py must lie next to superset_config.py")
 kouiki_login = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(kouiki_login)
 _IDENTITY_DB_URL = os.environ.get("KOUIKI_IDENTITY_DB_URL", "")
