@@ -15,7 +15,8 @@ from kouiki.config import Settings
 from kouiki.sample.generator import generate
 from kouiki.services import broker
 from tests.support import reference
-from tests.support.platform import free_port, run_kouiki, settings_for
+from tests.support.platform import free_port, run_kouiki
+from tests.support.signing import settings_for
 
 pytestmark = pytest.mark.integration
 

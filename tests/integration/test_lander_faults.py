@@ -25,7 +25,9 @@ from kouiki.messaging import clients
 from kouiki.messaging.topics import REPORTS_TOPIC
 from kouiki.sample.generator import generate
 from kouiki.services import broker
-from tests.support.platform import free_port, run_kouiki, settings_for
+from tests.support import signing
+from tests.support.platform import free_port, run_kouiki
+from tests.support.signing import settings_for
 
 pytestmark = pytest.mark.integration
 CHUNK = 1500
@@ -51,7 +53,8 @@ def produce_reports(settings: Settings, first: int, count: int) -> None:
         value = json.dumps(doc, ensure_ascii=False).encode()
         if i % 500 == 0:
             value = value[:100]  # some poison, so dead letters are part of the accounting
-        producer.send(REPORTS_TOPIC, key=doc["project_code"].encode(), value=value)
+        headers = signing.headers(value, settings)  # poison too: refused for being cut short
+        producer.send(REPORTS_TOPIC, key=doc["project_code"].encode(), value=value, headers=headers)
     producer.flush()
     producer.close()
 

@@ -19,7 +19,9 @@ from kouiki.messaging import clients
 from kouiki.messaging.topics import DEADLETTER_TOPIC, REPORTS_TOPIC
 from kouiki.sample.generator import generate
 from kouiki.services import broker
-from tests.support.platform import free_port, run_kouiki, settings_for
+from tests.support import signing
+from tests.support.platform import free_port, run_kouiki
+from tests.support.signing import settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -124,7 +126,12 @@ def test_poison_messages_are_dead_lettered_unchanged_with_headers(tmp_path: Path
     try:
         poison = [b"\x82\xa0 shift_jis?", b'{"schema_version": "1.0"', b"[]"]
         producer = clients.producer(settings)
-        offsets = [producer.send(REPORTS_TOPIC, key=b"KR-X-01-P01", value=v).get(timeout=10).offset for v in poison]
+        offsets = [
+            producer.send(REPORTS_TOPIC, key=b"KR-X-01-P01", value=v, headers=signing.headers(v, settings))
+            .get(timeout=10)
+            .offset
+            for v in poison
+        ]
         producer.close()
         report = coordinator.land(settings)
         counts = next(iter(report.counts.values()))

@@ -6,10 +6,14 @@ headers (``__connect.errors.*``), and kept in the lake with ``_status = 'dead_le
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from kouiki.contract.check import check_bytes
 from kouiki.contract.rules import Registry
+from kouiki.contract.signature import header_values, matches
+from kouiki.identity.keys import BAD_SIGNATURE, REVOKED_KEY, UNKNOWN_KEY, UNSIGNED, KeyRing, SigningKey
 from kouiki.lake.files import DEAD_LETTER, LANDED
 from kouiki.messaging.topics import REGISTRY_TOPIC, topic_for
 
@@ -18,7 +22,8 @@ from kouiki.messaging.topics import REGISTRY_TOPIC, topic_for
 class Verdict:
     """Whether one message lands; for a dead letter, the kind of failure (``error_class``: NotUtf8,
     InvalidJson, SchemaViolation, RuleViolation, UnknownCode, WrongTopic, MessageTooLarge,
-    EmptyMessage) and the reasons."""
+    EmptyMessage, or a signature's: unsigned, unknown_key, revoked_key, bad_signature,
+    not_authorized) and the reasons."""
 
     status: str
     error_class: str | None = None
@@ -28,13 +33,32 @@ class Verdict:
 _LANDED = Verdict(LANDED)
 
 
-def classify(topic: str, value: bytes | None, max_bytes: int, registry: Registry | None = None) -> Verdict:
-    """Decide whether one message may be landed; a valid registration is added to ``registry``."""
+def classify(
+    topic: str,
+    value: bytes | None,
+    max_bytes: int,
+    registry: Registry | None = None,
+    keyring: KeyRing | None = None,
+    headers: Iterable[tuple[str, bytes | None]] | None = None,
+    timestamp_ms: int = 0,
+) -> Verdict:
+    """Decide whether one message may be landed; a valid registration is added to ``registry``.
+
+    With ``keyring`` (the lander always passes one) the message must be signed (``headers``) by a
+    key of the ring that was active at ``timestamp_ms`` (Kafka CreateTime) and may write the
+    document. Cheap refusals come first: size, the headers, the key, its dates, then the HMAC over
+    the value, then the contract and the signer's authority over the decoded document."""
     if value is None:
         return Verdict(DEAD_LETTER, "EmptyMessage", "message has no value")
     if len(value) > max_bytes:
         return Verdict(DEAD_LETTER, "MessageTooLarge", f"{len(value):,} bytes exceeds the {max_bytes:,} limit")
-    checked = check_bytes(value, registry)
+    signer: SigningKey | None = None
+    if keyring is not None:
+        signer_or_refusal = verify(value, keyring, headers, timestamp_ms)
+        if isinstance(signer_or_refusal, Verdict):
+            return signer_or_refusal
+        signer = signer_or_refusal
+    checked = check_bytes(value, registry, signer)
     if topic_for(checked.kind) != topic:
         return Verdict(DEAD_LETTER, "WrongTopic", f"a {checked.kind} document does not belong on {topic}")
     if checked.violations:
@@ -42,6 +66,30 @@ def classify(topic: str, value: bytes | None, max_bytes: int, registry: Registry
     if registry is not None and topic == REGISTRY_TOPIC and checked.doc is not None:
         registry.add(checked.doc)
     return _LANDED
+
+
+def verify(
+    value: bytes, keyring: KeyRing, headers: Iterable[tuple[str, bytes | None]] | None, timestamp_ms: int
+) -> SigningKey | Verdict:
+    """The key that signed ``value``, or the dead-letter verdict saying why there is none."""
+    key_id, sig = header_values(headers)
+    if key_id is None or sig is None:
+        missing = " and ".join(h for h, v in (("kouiki-key-id", key_id), ("kouiki-signature", sig)) if v is None)
+        return Verdict(DEAD_LETTER, UNSIGNED, f"the event is not signed: no {missing} header")
+    key = keyring.get(key_id)
+    if key is None:
+        return Verdict(DEAD_LETTER, UNKNOWN_KEY, f"key {key_id[:100]!r} is not a known signing key")
+    produced = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+    if not key.active_at(produced):
+        state = f"revoked at {key.revoked_at.isoformat()}" if key.revoked_at else f"created at {key.created_at}"
+        return Verdict(
+            DEAD_LETTER, REVOKED_KEY, f"key {key_id} was not active when the event was produced ({produced}): {state}"
+        )
+    if not matches(value, key.secret, sig):
+        return Verdict(
+            DEAD_LETTER, BAD_SIGNATURE, f"the kouiki-signature is not the value's signature with key {key_id}"
+        )
+    return key
 
 
 @dataclass(frozen=True)
