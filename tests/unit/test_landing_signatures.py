@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kouiki.config import Settings
 from kouiki.contract import check, rules
 from kouiki.contract.model import decode
 from kouiki.contract.signature import KEY_ID_HEADER, SIGNATURE_HEADER
 from kouiki.identity import keys
 from kouiki.landing.dead_letters import DEAD_LETTER, LANDED, classify
+from kouiki.landing.keyring_source import ensure_operator_key, load_keyring
 from kouiki.sample.generator import generate
 from tests.support.signing import key_headers, new_key
 
@@ -102,3 +105,12 @@ def test_a_registration_never_moves_a_project_to_another_consortium() -> None:
     violations = rules.check_registry(moved, registry())
     assert any(v.path == "$.consortium_code" and B in v.message and v.message_ja for v in violations)
     assert not rules.check_registry(decode(encoded(B_PROJECT)), registry())
+
+
+def test_the_operator_key_is_made_once_and_is_in_the_key_ring(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    key_id, secret = ensure_operator_key(settings)
+    assert ensure_operator_key(settings) == (key_id, secret)
+    assert keys.scope_of(key_id) == keys.OPERATOR_SCOPE
+    ring = load_keyring(settings)
+    assert ring[key_id].operator and ring[key_id].secret == secret and ring[key_id].active_at(datetime.now(UTC))
