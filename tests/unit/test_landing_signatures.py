@@ -15,7 +15,7 @@ from kouiki.contract import check, rules
 from kouiki.contract.model import decode
 from kouiki.contract.signature import KEY_ID_HEADER, SIGNATURE_HEADER
 from kouiki.identity import keys
-from kouiki.landing.dead_letters import DEAD_LETTER, LANDED, classify
+from kouiki.landing.dead_letters import DEAD_LETTER, LANDED, Verifier, classify
 from kouiki.landing.keyring_source import ensure_operator_key, load_keyring
 from kouiki.sample.generator import generate
 from tests.support.signing import key_headers, new_key
@@ -45,7 +45,7 @@ def registry() -> rules.Registry:
 
 
 def verdict(topic: str, value: bytes, headers: Any, ts: int = NOW_MS) -> tuple[str, str | None]:
-    v = classify(topic, value, 1 << 20, registry(), RING, headers, ts)
+    v = classify(topic, value, 1 << 20, registry(), Verifier(RING), headers, ts)
     assert v.status == LANDED or v.error_message
     return v.status, v.error_class
 
