@@ -19,7 +19,8 @@ import pytest
 
 from kouiki.config import Settings
 from kouiki.services import broker
-from tests.support.platform import free_port, settings_for
+from tests.support.platform import free_port
+from tests.support.signing import settings_for
 
 if TYPE_CHECKING:
     from kouiki.services.superset import api

@@ -51,6 +51,8 @@ def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
         all_or_nothing=args.all_or_nothing,
         submitted_by=args.submitted_by,
         progress=submit.print_progress,
+        key_id=args.key_id,
+        secret=args.secret,
     )
     for problem in outcome.problems:
         print(f"error: {problem}", file=sys.stderr)
@@ -247,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="validate only, send nothing")
     p.add_argument("--all-or-nothing", action="store_true", help="send nothing if any document is invalid")
     p.add_argument("--submitted-by", default=None, help="for CSV sheets: who submits (default: user@host)")
+    p.add_argument("--key-id", default=None, help="the signing key's id (default: KOUIKI_KEY_ID)")
+    p.add_argument("--secret", default=None, help="the signing key's secret (default: KOUIKI_KEY_SECRET)")
     p.set_defaults(func=_cmd_submit)
 
     p = sub.add_parser("ingest", help="land what is on the topics now into the raw lake")

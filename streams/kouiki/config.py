@@ -51,6 +51,19 @@ class Settings:
         default=1024 * 1024,
         metadata=_var("KOUIKI_MAX_MESSAGE_BYTES", "largest document accepted by submit and the lander (bytes)"),
     )
+    key_id: str = field(
+        default="",
+        metadata=_var(
+            "KOUIKI_KEY_ID",
+            "`kouiki submit`: the signing key's id (`kouiki keys add --consortium CODE` prints one)",
+            "none: submit refuses to send",
+        ),
+    )
+    key_secret: str = field(
+        default="",
+        repr=False,
+        metadata=_var("KOUIKI_KEY_SECRET", "`kouiki submit`: the signing key's secret", "none"),
+    )
     lander_batch: int = field(
         default=5000, metadata=_var("KOUIKI_LANDER_BATCH", "most records per landed Parquet file")
     )

@@ -17,6 +17,7 @@ from kouiki.config import Settings
 from kouiki.landing import coordinator
 from kouiki.messaging import clients
 from kouiki.messaging.topics import DEADLETTER_TOPIC, INGEST_TOPICS, REGISTRY_TOPIC, REPORTS_TOPIC
+from tests.support import signing
 from tests.support.bad_inputs import CASES, REGISTRY
 from tests.support.platform import run_kouiki
 
@@ -69,7 +70,8 @@ def test_raw_injection_dead_letters_every_case_with_its_reason(registered: Setti
     producer = clients.producer(registered, max_request_size=4 * 1024 * 1024)
     sent = {}
     for case in CASES:
-        meta = producer.send(case.topic, key=b"corpus", value=case.raw).get(timeout=10)
+        headers = signing.headers(case.raw, registered)  # signed, so refused for its own reason
+        meta = producer.send(case.topic, key=b"corpus", value=case.raw, headers=headers).get(timeout=10)
         sent[(meta.topic, meta.partition, meta.offset)] = case
     producer.close()
 

@@ -18,7 +18,8 @@ from kouiki.services import airflow
 from kouiki.services.airflow_api import AirflowClient
 from kouiki.services.superset import api, deploy
 from tests.support import reference
-from tests.support.platform import free_port, run_kouiki, settings_for
+from tests.support.platform import free_port, run_kouiki
+from tests.support.signing import settings_for
 from tests.support.stack import running_platform
 
 pytestmark = pytest.mark.integration

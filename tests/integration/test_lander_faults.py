@@ -24,6 +24,7 @@ from kouiki.lake import files as lake
 from kouiki.messaging import clients
 from kouiki.messaging.topics import REPORTS_TOPIC
 from kouiki.sample.generator import generate
+from tests.support import signing
 from tests.support.platform import run_kouiki
 
 pytestmark = pytest.mark.integration
@@ -51,7 +52,8 @@ def produce_reports(settings: Settings, first: int, count: int) -> None:
         value = json.dumps(doc, ensure_ascii=False).encode()
         if i % 500 == 0:
             value = value[:100]  # some poison, so dead letters are part of the accounting
-        producer.send(REPORTS_TOPIC, key=doc["project_code"].encode(), value=value)
+        headers = signing.headers(value, settings)  # poison too: refused for being cut short
+        producer.send(REPORTS_TOPIC, key=doc["project_code"].encode(), value=value, headers=headers)
     producer.flush()
     producer.close()
 

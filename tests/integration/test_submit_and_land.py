@@ -19,7 +19,8 @@ from kouiki.messaging import clients
 from kouiki.messaging.topics import DEADLETTER_TOPIC, REPORTS_TOPIC
 from kouiki.sample.generator import generate
 from kouiki.services import broker
-from tests.support.platform import free_port, run_kouiki, settings_for
+from tests.support import signing
+from tests.support.platform import free_port, run_kouiki
 
 pytestmark = pytest.mark.integration
 
@@ -110,7 +111,12 @@ def test_poison_messages_are_dead_lettered_unchanged_with_headers(fresh_broker: 
     settings = fresh_broker
     poison = [b"\x82\xa0 shift_jis?", b'{"schema_version": "1.0"', b"[]"]
     producer = clients.producer(settings)
-    offsets = [producer.send(REPORTS_TOPIC, key=b"KR-X-01-P01", value=v).get(timeout=10).offset for v in poison]
+    offsets = [
+        producer.send(REPORTS_TOPIC, key=b"KR-X-01-P01", value=v, headers=signing.headers(v, settings))
+        .get(timeout=10)
+        .offset
+        for v in poison
+    ]
     producer.close()
     report = coordinator.land(settings)
     counts = next(iter(report.counts.values()))
@@ -215,7 +221,7 @@ def test_a_large_submission_is_sent_while_checked_and_every_problem_is_reported(
 
 def test_problems_are_reported_even_when_the_broker_is_down(tmp_path: Path) -> None:
     """Nothing valid to send: the secretariat gets its located errors, not a connection error."""
-    settings = settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")  # no broker there
+    settings = signing.settings_for(tmp_path / "data", f"127.0.0.1:{free_port()}")  # no broker there
     report = json.loads(json.dumps(generate(seed=29, quarters=1).reports[0]))
     report["funding"][0]["amount_jpy"] = 12.5
     path = tmp_path / "reports.jsonl"

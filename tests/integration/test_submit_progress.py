@@ -10,6 +10,7 @@ import pytest
 from kouiki.config import Settings
 from kouiki.intake.submit import submit
 from kouiki.sample.generator import generate
+from tests.support.signing import signed
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +25,7 @@ def test_progress_counts_against_every_document_read(
     documents = len(sample.registry) + len(sample.reports)
     calls: list[tuple[int, int]] = []
     outcome = submit(
-        files, settings, all_or_nothing=all_or_nothing, progress=lambda done, total: calls.append((done, total))
+        files, signed(settings), all_or_nothing=all_or_nothing, progress=lambda done, total: calls.append((done, total))
     )
     assert not outcome.problems
     assert len(outcome.receipts) == documents

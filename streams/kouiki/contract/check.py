@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
@@ -18,9 +18,19 @@ from kouiki.contract import model, rules
 from kouiki.contract.messages import Violation, japanese_for_schema_error
 from kouiki.contract.strict_json import loads
 
-__all__ = ["Checked", "Violation", "check_bytes", "kind_of", "validate"]
+__all__ = ["NOT_AUTHORIZED", "Checked", "Signer", "Violation", "check_bytes", "kind_of", "validate"]
 SCHEMA_VERSION = "v1"
 DOCUMENT_KINDS = ("consortium", "project", "report")
+NOT_AUTHORIZED = "not_authorized"  # the error class of a document its signer may not write
+
+
+class Signer(Protocol):
+    """Who signed a document (``identity.keys.SigningKey``): what it may write, by kind and consortium."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    def may_write(self, kind: str, consortium_code: str) -> bool: ...
 
 
 def kind_of(doc: Any) -> str:
@@ -73,7 +83,7 @@ def _english(error: Any) -> str:
 @dataclass(frozen=True)
 class Checked:
     """The verdict on one document. ``error_class`` names the kind of failure for dead letters:
-    NotUtf8, InvalidJson, SchemaViolation, RuleViolation or UnknownCode (registry)."""
+    NotUtf8, InvalidJson, SchemaViolation, not_authorized (signer), RuleViolation or UnknownCode (registry)."""
 
     kind: str
     doc: model.Document | None
@@ -85,14 +95,19 @@ class Checked:
         return not self.violations
 
 
-def check_bytes(raw: bytes, registry: rules.Registry | None = None) -> Checked:
-    """Check one serialised document: gate, then rules; on rejection, the located reasons."""
+def check_bytes(raw: bytes, registry: rules.Registry | None = None, signer: Signer | None = None) -> Checked:
+    """Check one serialised document: gate, then (with ``signer``) whether its signer may write it,
+    then rules; on rejection, the located reasons."""
     kind = model.kind_of_bytes(raw)
     try:
         doc = model.decode(raw, kind)
     except model.GateError as gate:
         error_class, violations = _explain(raw, str(gate))
         return Checked(kind, None, violations, error_class)
+    if signer is not None:
+        refused = unauthorized(doc, kind, signer, registry)
+        if refused is not None:
+            return Checked(kind, doc, [refused], NOT_AUTHORIZED)
     violations = rules.check_local(doc)
     if violations:
         return Checked(kind, doc, violations, "RuleViolation")
@@ -101,6 +116,38 @@ def check_bytes(raw: bytes, registry: rules.Registry | None = None) -> Checked:
         if violations:
             return Checked(kind, doc, violations, "UnknownCode")
     return Checked(kind, doc, [])
+
+
+def unauthorized(
+    doc: model.Document, kind: str, signer: Signer, registry: rules.Registry | None = None
+) -> Violation | None:
+    """Why ``signer`` may not write ``doc``, naming the consortium; None when it may. A project
+    registration or a report needs a key of the consortium it names and, once the project is
+    registered, of the consortium that owns it; a consortium registration needs an operator key."""
+    code = doc.consortium_code
+    if not signer.may_write(kind, code):
+        if kind == "consortium":
+            return Violation(
+                "$.consortium_code",
+                f"key {signer.key_id} may not write for consortium {code}: "
+                "registering or changing a consortium needs an operator key",
+                f"鍵 {signer.key_id} は連携体 {code} を登録・変更できません（運用者の鍵が必要です）",
+            )
+        return Violation(
+            "$.consortium_code",
+            f"key {signer.key_id} may not write for consortium {code}",
+            f"鍵 {signer.key_id} は連携体 {code} の文書を書き込めません",
+        )
+    if registry is not None and not isinstance(doc, model.Consortium):
+        owner = registry.projects.get(doc.project_code)
+        if owner is not None and not signer.may_write(kind, owner.consortium_code):
+            return Violation(
+                "$.project_code",
+                f"key {signer.key_id} may not write for consortium {owner.consortium_code}, "
+                f"which project {doc.project_code} belongs to",
+                f"鍵 {signer.key_id} は連携体 {owner.consortium_code} の事業 {doc.project_code} に書き込めません",
+            )
+    return None
 
 
 def _explain(raw: bytes, gate_message: str) -> tuple[str, list[Violation]]:
@@ -123,6 +170,6 @@ def _explain(raw: bytes, gate_message: str) -> tuple[str, list[Violation]]:
     return "SchemaViolation", schema_violations(parsed) or [fallback]
 
 
-def validate(doc: Any, registry: rules.Registry | None = None) -> list[Violation]:
+def validate(doc: Any, registry: rules.Registry | None = None, signer: Signer | None = None) -> list[Violation]:
     """All violations of a parsed document (tests and tools; the hot paths use check_bytes)."""
-    return check_bytes(json.dumps(doc, ensure_ascii=False).encode("utf-8"), registry).violations
+    return check_bytes(json.dumps(doc, ensure_ascii=False).encode("utf-8"), registry, signer).violations

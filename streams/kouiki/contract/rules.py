@@ -158,6 +158,15 @@ def _against_registry(doc: Document, registry: Registry) -> Iterator[Violation]:
         )
         return
     if isinstance(doc, Project):
+        registered = registry.projects.get(doc.project_code)
+        if registered is not None and registered.consortium_code != doc.consortium_code:
+            yield _v(
+                "$.consortium_code",
+                f"project {doc.project_code} belongs to {registered.consortium_code}: "
+                "a registration cannot move it to another consortium",
+                f"事業 {doc.project_code} は {registered.consortium_code} の事業です"
+                "（登録で別の連携体に移すことはできません）",
+            )
         for i, area in enumerate(doc.areas):
             if area.pref_code not in prefectures:
                 yield _outside(f"$.areas[{i}].pref_code", area.pref_code)

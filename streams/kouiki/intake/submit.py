@@ -6,6 +6,11 @@ is sent if any document is invalid. Registrations are checked first and count as
 reports in the same submission; reports are also checked against the registrations already on the
 registry topic and in the local lake. Each sent document gets a receipt (event_id, topic, partition,
 offset) once the broker has acknowledged it with acks=all.
+
+Every sent document is signed (``contract.signature``) with the submitter's key
+(``--key-id/--secret`` or ``KOUIKI_KEY_ID``/``KOUIKI_KEY_SECRET``), and a document the key may not
+write (by the scope its id names, ``identity.keys.scope_of``) is refused before anything is sent,
+as the lander would refuse it. Without a key nothing is sent; a dry run checks without one.
 """
 
 from __future__ import annotations
@@ -17,17 +22,20 @@ import sys
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from kouiki.config import Settings
-from kouiki.contract.check import check_bytes
+from kouiki.config import ConfigError, Settings
+from kouiki.contract.check import Signer, check_bytes
 from kouiki.contract.messages import Violation
 from kouiki.contract.model import kind_of_bytes
 from kouiki.contract.rules import Registry
+from kouiki.contract.signature import signed_headers
+from kouiki.identity.keys import OPERATOR_SCOPE, SigningKey, scope_of
 from kouiki.intake import csv_sheets
 from kouiki.intake import files as reader
 from kouiki.intake.parallel import DocumentVerdict, check_all, iter_checked, verdict_of
@@ -39,6 +47,43 @@ from kouiki.messaging.topics import REGISTRY_TOPIC, topic_for
 Progress = Callable[[int, int], None]
 PARALLEL_FROM = 2000  # documents; below this a process pool costs more than it saves
 STREAMING_CHUNK = 1000  # documents checked before the first is sent
+
+
+NO_KEY = (
+    "no signing key: pass --key-id and --secret or set KOUIKI_KEY_ID and KOUIKI_KEY_SECRET "
+    "(an operator creates a key with `kouiki keys add --consortium CODE`); --dry-run checks without one"
+)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The key a submission is signed with."""
+
+    key_id: str
+    secret: str = field(repr=False)
+
+    @classmethod
+    def of(cls, settings: Settings, key_id: str | None = None, secret: str | None = None) -> Credentials | None:
+        """The key given (else the settings'); None when there is none; ConfigError when half of one."""
+        key_id = key_id or settings.key_id
+        secret = secret or settings.key_secret
+        if not key_id and not secret:
+            return None
+        if not key_id or not secret:
+            raise ConfigError(f"a signing key needs both its id and its secret; {NO_KEY}")
+        if not key_id.isascii() or "." not in key_id:
+            raise ConfigError(f"{key_id!r} is not a signing key id (<CONSORTIUM_CODE>.<hex> or operator.<hex>)")
+        return cls(key_id, secret)
+
+    @property
+    def signer(self) -> SigningKey:
+        """What the key may write, as its id's scope says (the lander checks the key ring)."""
+        scope = scope_of(self.key_id)
+        operator = scope == OPERATOR_SCOPE
+        return SigningKey(self.key_id, self.secret, operator, None if operator else scope, datetime.now(UTC))
+
+    def headers(self, value: bytes) -> list[tuple[str, bytes]]:
+        return signed_headers(value, self.key_id, self.secret)
 
 
 @dataclass(frozen=True)
@@ -109,12 +154,17 @@ def known_registry(settings: Settings) -> Registry:
 
 
 def check(
-    paths: Iterable[Path], settings: Settings, registry: Registry | None = None, submitted_by: str | None = None
+    paths: Iterable[Path],
+    settings: Settings,
+    registry: Registry | None = None,
+    submitted_by: str | None = None,
+    signer: Signer | None = None,
 ) -> Outcome:
-    """Read and validate every document; collect what may be sent and every problem found."""
+    """Read and validate every document (and, with ``signer``, whether it may write each one);
+    collect what may be sent and every problem found."""
     outcome = Outcome()
     records = _read(paths, submitted_by, outcome)
-    outcome.prepared.extend(_checked(records, settings, outcome, registry))
+    outcome.prepared.extend(_checked(records, settings, outcome, registry, signer=signer))
     outcome.problems.sort(key=lambda p: p.where)
     return outcome
 
@@ -135,6 +185,7 @@ def _checked(
     registry: Registry | None = None,
     workers: int | None = None,
     chunk: int = 5000,
+    signer: Signer | None = None,
 ) -> Generator[Prepared, None, None]:
     """The valid documents, registrations first, then the reports in file order as the checking pool
     (``workers`` processes, one per core by default) finishes each chunk of them; every problem goes
@@ -145,16 +196,16 @@ def _checked(
     registrations = {id(r) for r in readable if kind_of_bytes(r.raw or b"") != "report"}
     # registrations first and in order, so reports in the same submission may refer to them
     for record in (r for r in readable if id(r) in registrations):
-        checked = check_bytes(record.raw or b"", registry)
+        checked = check_bytes(record.raw or b"", registry, signer)
         if checked.doc is not None and not checked.violations:
             registry.add(checked.doc)
         yield from _prepared(record, verdict_of(checked), outcome)
     reports = [r for r in readable if id(r) not in registrations]
     raws = [r.raw or b"" for r in reports]
     chunks = (
-        iter_checked(raws, registry, chunk, workers)
+        iter_checked(raws, registry, chunk, workers, signer)
         if len(raws) >= PARALLEL_FROM
-        else iter([check_all(raws, registry)])
+        else iter([check_all(raws, registry, signer)])
     )
     done = 0
     for verdicts in chunks:
@@ -193,10 +244,11 @@ def send(
     documents: Iterable[Prepared],
     outcome: Outcome,
     settings: Settings,
+    credentials: Credentials,
     progress: Progress | None = None,
     timeout: float = 60.0,
 ) -> list[Prepared]:
-    """Produce the documents unchanged, in the order given, and wait for every acknowledgement;
+    """Produce the documents unchanged and signed, in the order given, and wait for every acknowledgement;
     returns the documents sent. The broker is contacted only once there is something to send, so a
     submission with nothing valid reports its problems even when the broker is down."""
     producer: KafkaProducer | None = None
@@ -216,7 +268,9 @@ def send(
                 for _, future in sent:
                     future.get(timeout=timeout)
                 unacknowledged_registrations = False
-            sent.append((prepared, producer.send(prepared.topic, key=prepared.key, value=prepared.record.raw)))
+            raw = prepared.record.raw or b""
+            future = producer.send(prepared.topic, key=prepared.key, value=raw, headers=credentials.headers(raw))
+            sent.append((prepared, future))
             if progress and len(sent) % step == 0:
                 progress(len(sent), total)
         if producer is None:
@@ -254,19 +308,29 @@ def submit(
     all_or_nothing: bool = False,
     submitted_by: str | None = None,
     progress: Progress | None = None,
+    key_id: str | None = None,
+    secret: str | None = None,
 ) -> Outcome:
-    """Check and send. Unless the whole submission must be judged before anything is sent (a dry
-    run, or all or nothing), the valid documents are sent while the rest are still being checked."""
+    """Check and send, signed with ``key_id``/``secret`` (else the settings' key). Unless the whole
+    submission must be judged before anything is sent (a dry run, or all or nothing), the valid
+    documents are sent while the rest are still being checked."""
+    credentials = Credentials.of(settings, key_id, secret)
+    if credentials is None and not dry_run:
+        raise ConfigError(NO_KEY)
+    signer = credentials.signer if credentials is not None else None
     if dry_run or all_or_nothing:
-        outcome = check(paths, settings, submitted_by=submitted_by)
-        if not dry_run and not outcome.problems:
-            send(outcome.prepared, outcome, settings, progress)
+        outcome = check(paths, settings, submitted_by=submitted_by, signer=signer)
+        if credentials is not None and not dry_run and not outcome.problems:
+            send(outcome.prepared, outcome, settings, credentials, progress)
         return outcome
+    if credentials is None:  # refused above; this tells the type checker
+        raise ConfigError(NO_KEY)
     outcome = Outcome()
     # Sending keeps one core busy (the producer is Python); the others check what comes next.
     checkers = max(1, (os.cpu_count() or 2) - 1)
     records = _read(paths, submitted_by, outcome)
-    with closing(_checked(records, settings, outcome, workers=checkers, chunk=STREAMING_CHUNK)) as documents:
-        outcome.prepared = send(documents, outcome, settings, progress)
+    documents = _checked(records, settings, outcome, workers=checkers, chunk=STREAMING_CHUNK, signer=signer)
+    with closing(documents):
+        outcome.prepared = send(documents, outcome, settings, credentials, progress)
     outcome.problems.sort(key=lambda p: p.where)
     return outcome

@@ -14,6 +14,12 @@ failed message stays in the file with ``_status = 'dead_letter'``, so consumed =
 dead-lettered holds per partition, and a crash at any point leaves at most a temporary file, which
 the next run removes before it lands that batch again.
 
+Every message must be signed (``contract.signature``) by a key of the key ring, which the
+coordinator reads once per run (``identity.signing_keys.keyring``) before the partition processes fork: a key that
+exists, was active at the message's timestamp and may write the document; anything else is
+dead-lettered like a document that breaks the contract, with the reason as its error class
+(``dead_letters.classify``).
+
 The registry topic is landed first, so reports are checked against the consortia and projects
 registered before them: a registration partition checks each registration against what was
 registered before it (a consortium and its projects share a partition), and the reports are
@@ -36,6 +42,8 @@ from kafka import KafkaProducer, TopicPartition
 from kafka.errors import OffsetOutOfRangeError
 
 from kouiki.config import Settings
+from kouiki.identity.keys import KeyRing
+from kouiki.identity.signing_keys import keyring as stored_keyring
 from kouiki.lake import files as lake
 from kouiki.lake.registry import from_lake
 from kouiki.landing.dead_letters import dead_letter_headers
@@ -79,8 +87,10 @@ class LandingCounts:
 class Lander:
     """The coordinating process of one ``kouiki ingest`` run (see the module docstring)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, keyring: KeyRing | None = None) -> None:
         self.settings = settings
+        # Every key, read once per run before the partition processes fork (they inherit it).
+        self.keyring = stored_keyring(settings) if keyring is None else keyring
         self.consumer = clients.consumer(settings)  # metadata, end offsets and start offsets only
         self.admin = clients.admin(settings)  # topic ids, which name the epochs
         # Created on the first dead letter, after the partition processes have forked: forking a
@@ -190,7 +200,7 @@ class Lander:
                 target=land_partitions,
                 daemon=True,
                 name=f"kouiki-lander-{i}",
-                args=(self.settings, self.registry, tasks[i::count], os.getpid(), results),
+                args=(self.settings, self.registry, self.keyring, tasks[i::count], os.getpid(), results),
             )
             for i in range(count)
         ]
@@ -250,10 +260,14 @@ class Lander:
 
 
 def land(
-    settings: Settings, topics: Iterable[str] = INGEST_TOPICS, from_timestamp: datetime | None = None
+    settings: Settings,
+    topics: Iterable[str] = INGEST_TOPICS,
+    from_timestamp: datetime | None = None,
+    keyring: KeyRing | None = None,
 ) -> LandingCounts:
-    """``kouiki ingest``: land every partition of ``topics`` up to its current high watermark."""
-    lander = Lander(settings)
+    """``kouiki ingest``: land every partition of ``topics`` up to its current high watermark, checking
+    signatures against ``keyring`` (by default every key of the identity store)."""
+    lander = Lander(settings, keyring)
     try:
         return lander.land(topics, from_timestamp=from_timestamp)
     finally:

@@ -20,8 +20,9 @@ from kafka.errors import OffsetOutOfRangeError
 
 from kouiki.config import Settings
 from kouiki.contract.rules import Registry
+from kouiki.identity.keys import KeyRing
 from kouiki.lake import files as lake
-from kouiki.landing.dead_letters import DeadLetter, classify
+from kouiki.landing.dead_letters import DeadLetter, Verifier, classify
 from kouiki.messaging import clients
 from kouiki.messaging.watermarks import caught_up
 
@@ -86,8 +87,13 @@ class Failed:
 Message = WrittenBatch | Done | Failed
 
 
-def land_partitions(
-    settings: Settings, registry: Registry, tasks: list[PartitionTask], coordinator: int, results: Queue[Message]
+def land_partitions(  # noqa: PLR0913 - one process's whole task, passed by fork
+    settings: Settings,
+    registry: Registry,
+    keyring: KeyRing,
+    tasks: list[PartitionTask],
+    coordinator: int,
+    results: Queue[Message],
 ) -> None:
     """Read, check and write every batch of ``tasks``, reporting each one to the coordinator."""
     _die_with(coordinator)
@@ -95,6 +101,7 @@ def land_partitions(
     consumer: KafkaConsumer | None = None
     try:
         consumer = clients.consumer(settings)
+        verifier = Verifier(keyring)
         by_partition = {TopicPartition(t.topic, t.partition): t for t in tasks}
         consumer.assign(list(by_partition))
         for tp, task in by_partition.items():
@@ -108,7 +115,7 @@ def land_partitions(
                 if task.stop is not None and records and records[-1].offset >= task.stop:
                     records = [r for r in records if r.offset < task.stop]
                 if records:
-                    results.put(check_and_write(registry, task, records, settings))
+                    results.put(check_and_write(registry, task, records, settings, verifier))
             pending = {tp for tp in pending if not caught_up(consumer, tp, by_partition[tp].stop)}
         results.put(Done([t.partition for t in tasks]))
     except Exception as exc:  # noqa: BLE001 - every failure is reported to the coordinator, which raises it
@@ -139,11 +146,13 @@ def poll(consumer: KafkaConsumer, max_records: int) -> dict[TopicPartition, list
 
 
 def check_and_write(
-    registry: Registry | None, task: PartitionTask, records: list[Any], settings: Settings
+    registry: Registry | None, task: PartitionTask, records: list[Any], settings: Settings, verifier: Verifier
 ) -> WrittenBatch:
-    """Check every record of one fetched batch and write the batch under its temporary name."""
+    """Check every record of one fetched batch (signature, then contract) and write the batch under
+    its temporary name."""
     values = [r.value for r in records]
-    verdicts = [classify(task.topic, value, settings.max_message_bytes, registry) for value in values]
+    limit = settings.max_message_bytes
+    verdicts = [classify(task.topic, r.value, limit, registry, verifier, r.headers, r.timestamp) for r in records]
     columns: dict[str, list[Any]] = {
         "_offset": [r.offset for r in records],
         "_kafka_ts": [r.timestamp for r in records],

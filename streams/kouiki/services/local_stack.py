@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 
 from kouiki.config import Settings
+from kouiki.identity.signing_keys import ensure_operator_key
 from kouiki.intake.submit import submit
 from kouiki.sample.generator import generate
 from kouiki.services import airflow, broker, portal
@@ -15,6 +16,7 @@ from kouiki.services.superset import deploy, process
 
 def up(settings: Settings, with_superset: bool = True) -> Iterator[str]:
     started = time.monotonic()
+    ensure_operator_key(settings)  # the platform's key: signs the sample data
     pid = broker.start(settings)
     yield f"broker     running (pid {pid}) on {settings.bootstrap_servers}"
     portal.start(settings)
@@ -48,7 +50,8 @@ def demo(settings: Settings, seed: int = 42) -> Iterator[str]:
     yield from up(settings, with_superset=False)  # Superset starts once there is data to show
     files = generate(seed=seed).write(settings.data_dir / "sample")
     submitted = time.time() - 1  # the every-minute schedule may land them before the trigger below
-    outcome = submit(files, settings)
+    key = ensure_operator_key(settings)  # the platform's own key signs the sample data
+    outcome = submit(files, settings, key_id=key.key_id, secret=key.secret)
     if outcome.problems:
         raise RuntimeError(f"sample data failed validation: {outcome.problems[0]}")
     yield f"submitted  {len(outcome.receipts)} sample events from {settings.data_dir / 'sample'}"
