@@ -24,6 +24,7 @@ from tests.support.signing import settings_for
 
 if TYPE_CHECKING:
     from kouiki.services.superset import api
+    from tests.support.gateway import Gateway
 
 
 @pytest.fixture
@@ -84,3 +85,12 @@ def superset_admin(superset_settings: Settings) -> Iterator[api.ApiClient]:
 
     with running_superset(superset_settings, superset_settings.superset_port) as client:
         yield client
+
+
+@pytest.fixture
+def gateway(fresh_broker: Settings) -> Iterator[Gateway]:
+    """The real REST gateway on a free port, over the test's own broker, with its people."""
+    from tests.support.gateway import running_gateway
+
+    with running_gateway(fresh_broker) as running:
+        yield running

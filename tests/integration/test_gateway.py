@@ -18,12 +18,11 @@ from kouiki.landing import coordinator
 from kouiki.messaging import clients
 from kouiki.messaging.topics import REPORTS_TOPIC
 from kouiki.services import portal
-from tests.support.gateway import (  # noqa: F401 - the gateway fixture
+from tests.support.gateway import (
     CONSORTIUM_A,
     CONSORTIUM_B,
     Gateway,
     bearer,
-    gateway,
     jsonl,
     sample,
 )
@@ -48,7 +47,7 @@ def get(gw: Gateway, token: str, path: str) -> Any:
         return client.get(path, headers=bearer(token))
 
 
-def test_secretariats_submit_their_own_and_only_their_own(gateway: Gateway) -> None:  # noqa: F811
+def test_secretariats_submit_their_own_and_only_their_own(gateway: Gateway) -> None:
     gw, people, data = gateway, gateway.people, sample()
     registered = post(gw, people.operator, json.dumps(data.registrations).encode(), "application/json")
     assert {d["status"] for d in registered["documents"]} == {"sent"}, registered
@@ -129,7 +128,7 @@ def test_secretariats_submit_their_own_and_only_their_own(gateway: Gateway) -> N
     assert mine[0]["detail"]["sent"] == 1 and mine[0]["detail"]["consortia"] == [CONSORTIUM_A]
 
 
-def test_the_real_service_refuses_bad_requests_with_clear_errors(gateway: Gateway) -> None:  # noqa: F811
+def test_the_real_service_refuses_bad_requests_with_clear_errors(gateway: Gateway) -> None:
     gw = gateway
     with gw.client() as client:
         for headers in ({}, bearer("kouiki_not-a-token"), {"Authorization": "Basic c2VjOmE="}):
@@ -148,8 +147,8 @@ def test_the_real_service_refuses_bad_requests_with_clear_errors(gateway: Gatewa
         assert client.get("/openapi.json").json()["paths"]["/api/v1/submissions"]
 
 
-def test_kouiki_portal_start_status_stop(settings: Settings) -> None:
-    settings = dataclasses.replace(settings, portal_port=free_port())
+def test_kouiki_portal_start_status_stop(shared_broker: Settings) -> None:
+    settings = dataclasses.replace(shared_broker, portal_port=free_port())
     try:
         started = run_kouiki(settings, "portal", "start", check=True).stdout
         assert f"http://127.0.0.1:{settings.portal_port}" in started

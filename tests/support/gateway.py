@@ -1,5 +1,5 @@
 """The REST gateway for tests: the real service (uvicorn, started as ``kouiki portal start`` does) on
-a free port over the session broker, its people (secretariats of two consortia, an operator, the
+a free port over the test's broker, its people (secretariats of two consortia, an operator, the
 Cabinet Office) and sample documents of those consortia."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
 from kouiki.config import Settings
 from kouiki.identity import users
@@ -75,9 +75,9 @@ class Gateway:
         return httpx.Client(base_url=self.url, timeout=120)
 
 
-@pytest.fixture
-def gateway(settings: Settings) -> Iterator[Gateway]:
-    """The real gateway process on a free port, over the session broker and this test's data dir."""
+@contextmanager
+def running_gateway(settings: Settings) -> Iterator[Gateway]:
+    """The real gateway process on a free port over ``settings``' broker and data directory."""
     settings = dataclasses.replace(settings, portal_port=free_port(), portal_max_body_bytes=4 * 1024 * 1024)
     people = add_people(settings)
     portal.start(settings)
