@@ -23,7 +23,7 @@ down: ## stop every local service
 	@$(VENV)/kouiki down
 
 test: test-prereqs install lint typecheck sqlfluff ## everything CI runs: lint, types, SQL lint, all tests incl. end to end
-	@$(VENV)/python -m pytest -m "" --junitxml=test-output/junit.xml
+	@$(VENV)/python -m pytest -m "" -n 2 --dist loadgroup --junitxml=test-output/junit.xml
 
 test-prereqs: ## PostgreSQL, Chromium and CJK fonts for `make test`; apt-installs them as root
 	@infra/test-prerequisites.sh

@@ -94,3 +94,18 @@ def gateway(fresh_broker: Settings) -> Iterator[Gateway]:
 
     with running_gateway(fresh_broker) as running:
         yield running
+
+
+SHARED_SUPERSET = frozenset({"sample_warehouse", "superset_settings", "superset_admin"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n 2 --dist loadgroup`` (make test) a module runs whole in one process, and the
+    modules on the session's Superset share one process, so no module- or session-scoped service is
+    started twice."""
+    on_superset = {
+        item.nodeid.split("::")[0] for item in items if SHARED_SUPERSET & set(getattr(item, "fixturenames", ()))
+    }
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("superset" if module in on_superset else module))
