@@ -96,6 +96,10 @@ class Settings:
             "generated once per data directory into `run/secrets/platform_key`",
         ),
     )
+    token_ttl_days: float = field(
+        default=90.0,
+        metadata=_var("KOUIKI_TOKEN_TTL_DAYS", "how long a REST API token is accepted after it was issued (days)"),
+    )
     airflow_port: int = field(
         default=8080, metadata=_var("KOUIKI_AIRFLOW_PORT", "Airflow's web port, bound to 127.0.0.1")
     )

@@ -3,6 +3,7 @@ content types, located errors, authorization, security headers and status from t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -155,3 +156,16 @@ def test_status_is_derived_from_the_lake(offline: Settings) -> None:
     offline.serving_path.parent.mkdir(parents=True, exist_ok=True)
     offline.serving_path.write_bytes(b"serving")
     assert status.track(offline, [doc(0)], dict)[0]["status"] == "published"
+
+
+def test_an_expired_token_is_401_and_audited(offline: Settings, people: People) -> None:
+    """Tokens are accepted for KOUIKI_TOKEN_TTL_DAYS after they were issued; a zero lifetime expires
+    them at once."""
+    expired = dataclasses.replace(offline, token_ttl_days=0)
+    with TestClient(create_app(expired, registry=from_lake)) as client:
+        response = client.get("/api/v1/me", headers=bearer(people.a))
+        assert response.status_code == 401 and response.json()["error"]["message_ja"]
+    with TestClient(create_app(offline, registry=from_lake)) as client:
+        assert client.get("/api/v1/me", headers=bearer(people.a)).status_code == 200
+        log = client.get("/api/v1/audit", headers=bearer(people.operator)).json()["entries"]
+    assert "expired_token" in [e["detail"].get("reason") for e in log if e["action"] == "login.token.refused"]

@@ -7,7 +7,7 @@ keeps only their scrypt hash and SHA-256 digest. Every change and every login at
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -171,14 +171,22 @@ def authenticate_password(
 
 
 def authenticate_token(settings: Settings, token: str, *, source: str = audit.LOCAL) -> Principal | None:
-    """The principal whose active token this is; None for an unknown or revoked token or user (audited).
+    """The principal whose active token this is; None for an unknown, revoked or expired token, or a
+    revoked user (audited).
 
     The lookup is by the token's SHA-256, so the clear token never meets the database."""
     u, t = store.users, store.tokens
     digest = passwords.token_digest(token)
     with store.engine(settings).begin() as conn:
         row = conn.execute(
-            sa.select(u.c.username, u.c.kind, u.c.consortia, u.c.revoked_at, t.c.revoked_at.label("token_revoked"))
+            sa.select(
+                u.c.username,
+                u.c.kind,
+                u.c.consortia,
+                u.c.revoked_at,
+                t.c.revoked_at.label("token_revoked"),
+                t.c.created_at.label("issued_at"),
+            )
             .select_from(t.join(u, t.c.user_id == u.c.id))
             .where(t.c.token_sha256 == digest)
         ).first()
@@ -188,6 +196,9 @@ def authenticate_token(settings: Settings, token: str, *, source: str = audit.LO
         if row.revoked_at is not None or row.token_revoked is not None:
             reason = "revoked_user" if row.revoked_at is not None else "revoked_token"
             audit.record(conn, row.username, "login.token.refused", row.username, source, reason=reason)
+            return None
+        if row.issued_at + timedelta(days=settings.token_ttl_days) <= store.now():
+            audit.record(conn, row.username, "login.token.refused", row.username, source, reason="expired_token")
             return None
         audit.record(conn, row.username, "login.token", row.username, source)
     return Principal(row.username, row.kind, tuple(row.consortia))
