@@ -29,7 +29,7 @@ RUN chmod 0755 /usr/local/bin/kouiki-superset-init && chown -R superset:0 /var/l
 
 USER superset
 EXPOSE 8088
-# Inside the container the server must listen on every interface of the container's own network;
-# docker-compose.yml publishes it on the host at 127.0.0.1 only.
-CMD ["gunicorn", "-w", "2", "-k", "gthread", "--threads", "4", "--timeout", "120", "-b", "0.0.0.0:8088", \
+# Loopback by default; docker-compose.yml's superset service listens on the container's network
+# (and publishes the port on the host at 127.0.0.1 only).
+CMD ["gunicorn", "-w", "2", "-k", "gthread", "--threads", "4", "--timeout", "120", "-b", "127.0.0.1:8088", \
      "superset.app:create_app()"]

@@ -3,8 +3,8 @@
 SQLite under the data directory unless ``KOUIKI_AIRFLOW_DB_URL`` names another (PostgreSQL in CI's
 hands-off test and in production).
 
-The scheduler runs with ``--skip-serve-logs`` because its log server always binds 0.0.0.0; with the
-LocalExecutor the api-server reads task logs from disk, so nothing is lost.
+The scheduler runs with ``--skip-serve-logs`` because its log server always listens on every
+interface; with the LocalExecutor the api-server reads task logs from disk, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def environment(settings: Settings) -> dict[str, str]:
             "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
-            "AIRFLOW__API__HOST": "127.0.0.1",  # the default is 0.0.0.0
+            "AIRFLOW__API__HOST": "127.0.0.1",  # the default is every interface
             "AIRFLOW__API__PORT": str(settings.airflow_port),
             "AIRFLOW__API__BASE_URL": url,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
