@@ -44,12 +44,7 @@ one_copy_per_message as (
 renamed as (
 
     select
-        {{ kafka_message_id() }} as kafka_message_id,
-        _topic as kafka_topic,
-        _epoch as kafka_epoch,
-        _partition as kafka_partition,
-        _offset as kafka_offset,
-        _kafka_ts as kafka_timestamp,
+        {{ kafka_coordinates() }},
         _key as kafka_key,
         _ingested_at as ingested_at,
         cast(decode(_value) as json) as document

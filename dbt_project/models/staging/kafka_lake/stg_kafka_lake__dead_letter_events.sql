@@ -35,12 +35,7 @@ one_copy_per_message as (
 renamed as (
 
     select
-        {{ kafka_message_id() }} as kafka_message_id,
-        _topic as kafka_topic,
-        _epoch as kafka_epoch,
-        _partition as kafka_partition,
-        _offset as kafka_offset,
-        _kafka_ts as kafka_timestamp,
+        {{ kafka_coordinates() }},
         _ingested_at as ingested_at,
         _error_class as error_class,
         _error_message as error_message,
