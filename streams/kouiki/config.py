@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 PROJECT_FOLDERS = ("dbt_project", "superset_assets", "dags", "infra")
 
 
@@ -121,6 +122,43 @@ class Settings:
     portal_max_body_bytes: int = field(
         default=64 * 1024 * 1024,
         metadata=_var("KOUIKI_PORTAL_MAX_BODY_BYTES", "largest request body the REST gateway accepts (bytes)"),
+    )
+    upload_max_unpacked_bytes: int = field(
+        default=64 * 1024 * 1024,
+        metadata=_var(
+            "KOUIKI_UPLOAD_MAX_UNPACKED_BYTES",
+            "largest decompressed content of an uploaded `.xlsx` (a zip) the readers open (bytes)",
+        ),
+    )
+    portal_session_hours: float = field(
+        default=8.0,
+        metadata=_var("KOUIKI_PORTAL_SESSION_HOURS", "how long a portal login lasts without activity (hours)"),
+    )
+    portal_secure_cookies: bool = field(
+        default=False,
+        metadata=_var(
+            "KOUIKI_PORTAL_SECURE_COOKIES",
+            "`1` to mark the portal's cookies Secure (set it when the portal is served over HTTPS)",
+            "off (the local portal is plain HTTP on 127.0.0.1)",
+        ),
+    )
+    smtp_host: str = field(
+        default="",
+        metadata=_var("KOUIKI_SMTP_HOST", "SMTP server for notice digests and alerts", "none: no e-mail is sent"),
+    )
+    smtp_port: int = field(default=587, metadata=_var("KOUIKI_SMTP_PORT", "SMTP server port"))
+    smtp_user: str = field(default="", metadata=_var("KOUIKI_SMTP_USER", "SMTP login", "none: no authentication"))
+    smtp_password: str = field(default="", repr=False, metadata=_var("KOUIKI_SMTP_PASSWORD", "SMTP password"))
+    smtp_starttls: bool = field(
+        default=False,
+        metadata=_var("KOUIKI_SMTP_STARTTLS", "`1` to upgrade the SMTP connection with STARTTLS", "off"),
+    )
+    smtp_from: str = field(
+        default="kouiki@localhost", metadata=_var("KOUIKI_SMTP_FROM", "the From address of notice e-mails")
+    )
+    notice_due_days: int = field(
+        default=7,
+        metadata=_var("KOUIKI_NOTICE_DUE_DAYS", "a report due within this many days and not received is a notice"),
     )
     superset_secret_key: str = field(
         default="",
@@ -250,6 +288,10 @@ def _parse(f: dataclasses.Field[Any], raw: str) -> Any:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "bool":
+            if raw.strip().lower() not in TRUE + FALSE:
+                raise ValueError(f"not one of {', '.join(TRUE + FALSE)}")
+            return raw.strip().lower() in TRUE
         if "Path" in kind:
             return Path(raw)
     except ValueError as exc:
