@@ -70,6 +70,13 @@ def published_at(settings: Settings) -> datetime | None:
         return None
 
 
+def _error(stored: list[str]) -> dict[str, str]:
+    """One kept error: ``[path, message, message_ja]`` and, since uploads are located, its location."""
+    path, message, message_ja = stored[:3]
+    location = stored[3] if len(stored) > 3 else path
+    return {"path": path, "location": location, "message": message, "message_ja": message_ja}
+
+
 def track(
     settings: Settings, documents: list[dict[str, Any]], current_epochs: Callable[[], dict[str, str]]
 ) -> list[dict[str, Any]]:
@@ -88,9 +95,11 @@ def track(
             "line": d["line"],
             "kind": d["kind"],
             "consortium_code": d["consortium_code"],
+            "project_code": d.get("project_code"),
+            "period": d.get("period"),
             "event_id": d["event_id"],
             "status": d["status"],
-            "errors": [{"path": p, "message": m, "message_ja": j} for p, m, j in d["errors"]],
+            "errors": [_error(e) for e in d["errors"]],
             "receipt": None,
         }
         if d["status"] == "sent":

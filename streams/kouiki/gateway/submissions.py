@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,9 +31,9 @@ from kouiki.gateway.errors import ApiError
 from kouiki.identity import audit, store
 from kouiki.identity.keys import SigningKey
 from kouiki.identity.principal import CABINET, Principal
-from kouiki.intake import csv_sheets
 from kouiki.intake import files as reader
 from kouiki.intake.parallel import DocumentVerdict, check_all, verdict_of
+from kouiki.intake.uploads import read_upload
 from kouiki.messaging.topics import INGEST_TOPICS, REGISTRY_TOPIC, topic_for
 from kouiki.messaging.watermarks import topic_epochs
 
@@ -43,21 +43,31 @@ BODY_NAMES = {
     "application/x-ndjson": "body.jsonl",
     "application/jsonl": "body.jsonl",
     "text/csv": "body.csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "body.xlsx",
 }
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# charsets a CSV sheet may declare: UTF-8, or Shift_JIS as Excel on Japanese Windows saves it (read as CP932)
+CSV_CHARSETS = ("utf-8", "utf8", "shift_jis", "shift-jis", "sjis", "cp932", "windows-31j", "ms932")
+UPLOAD_SUFFIXES = (".xlsx", ".csv", ".json", ".jsonl")
 
 
 def body_name(content_type: str | None) -> str:
-    """The body's name for a supported Content-Type (UTF-8 only), else 415."""
+    """The body's name for a supported Content-Type, else 415. JSON is UTF-8 only; a CSV sheet may be
+    UTF-8 or CP932 (Shift_JIS); a workbook has no charset."""
     media, _, params = (content_type or "").partition(";")
-    name = BODY_NAMES.get(media.strip().lower())
+    media = media.strip().lower()
+    name = BODY_NAMES.get(media)
     charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in params.split(";") if "=" in p), "utf-8")
-    if name is None or charset not in ("utf-8", "utf8"):
+    allowed = CSV_CHARSETS if media == "text/csv" else ("utf-8", "utf8")
+    if name is None or (media != XLSX and charset not in allowed):
         supported = ", ".join(BODY_NAMES)
         raise ApiError(
             415,
             "unsupported_media_type",
-            f"Content-Type {content_type or '(none)'!r} is not accepted; send UTF-8 {supported}",
-            f"この Content-Type は受け付けません。UTF-8 の {supported} で送信してください",
+            f"Content-Type {content_type or '(none)'!r} is not accepted; send {supported} "
+            "(JSON in UTF-8, CSV in UTF-8 or Shift_JIS)",
+            f"この Content-Type は受け付けません。{supported} で送信してください"
+            "（JSON は UTF-8、CSV は UTF-8 か Shift_JIS）",
         )
     return name
 
@@ -82,6 +92,14 @@ class DocumentResult:
     key: bytes | None = None
     receipt: Receipt | None = None
     epoch: str | None = None
+    project_code: str | None = None
+    period: str | None = None
+    summary: str | None = None  # a report's progress summary, shown before it is sent (not kept)
+    locate: Callable[[str], str] | None = field(default=None, repr=False)  # JSON path -> where in the file
+
+    def location(self, violation: Violation) -> str:
+        """Where ``violation`` is in the uploaded file, e.g. ``報告!F12`` or ``body.csv line 3, column value``."""
+        return self.locate(violation.path) if self.locate is not None else violation.path
 
     @property
     def status(self) -> str:
@@ -94,20 +112,22 @@ class DocumentResult:
             "kind": self.kind,
             "consortium_code": self.consortium_code,
             "status": self.status,
-            "errors": [{"path": v.path, "message": v.message, "message_ja": v.message_ja} for v in self.errors],
+            "project_code": self.project_code,
+            "period": self.period,
+            "errors": [
+                {"path": v.path, "location": self.location(v), "message": v.message, "message_ja": v.message_ja}
+                for v in self.errors
+            ],
             "receipt": self.receipt.__dict__ if self.receipt else None,
         }
 
 
-def read_body(name: str, raw: bytes, principal: Principal) -> list[reader.Record]:
-    """The body's records; 400 when not one document could be read from it."""
-    path = Path(name)
-    if path.suffix == ".csv":
-        records = list(csv_sheets.records_of(path, raw, principal.username))
-    else:
-        records = list(reader.records_of(path, raw))
+def read_body(name: str, raw: bytes, principal: Principal, settings: Settings) -> list[reader.Record]:
+    """The body's records (the reader chosen by the suffix of ``name``); 400 when not one document
+    could be read from it (not a workbook, a zip bomb, malformed JSON)."""
+    records = read_upload(name, raw, principal.username, max_unpacked=settings.upload_max_unpacked_bytes)
     if not records:
-        records = [reader.Record(path, 1, 1, None, "the body holds no documents", "文書が1件も含まれていません")]
+        records = [reader.Record(Path(name), 1, 1, None, "the body holds no documents", "文書が1件も含まれていません")]
     if all(r.raw is None for r in records) and len(records) == 1:
         error = ApiError(
             400,
@@ -115,7 +135,9 @@ def read_body(name: str, raw: bytes, principal: Principal) -> list[reader.Record
             f"{records[0].where}: {records[0].error}",
             f"{records[0].where}: {records[0].error_ja}",
         )
-        error.detail = [{"path": "$", "message": records[0].error, "message_ja": records[0].error_ja}]
+        error.detail = [
+            {"path": "$", "location": records[0].where, "message": records[0].error, "message_ja": records[0].error_ja}
+        ]
         raise error
     return records
 
@@ -157,7 +179,7 @@ def check(
     """A result per record, in order; the sendable ones carry ``raw`` and ``key``. Registrations are
     checked first (authorized ones count as registered for the reports of the same body), as in
     ``kouiki submit``."""
-    results = [DocumentResult(r.index, r.line) for r in records]
+    results = [DocumentResult(r.index, r.line, locate=r.where_of) for r in records]
     registrations: list[DocumentResult] = []
     reports: list[DocumentResult] = []
     for record, result in zip(records, results, strict=True):
@@ -197,13 +219,22 @@ def _prepare(record: reader.Record, result: DocumentResult, principal: Principal
     raw, doc = stamped(record.raw, principal.username)
     result.raw = raw
     result.kind = kind_of(doc) if isinstance(doc, dict) else kind_of_bytes(raw)
-    code = doc.get("consortium_code") if isinstance(doc, dict) else None
-    result.consortium_code = code if isinstance(code, str) else None
+    result.consortium_code, result.project_code, result.period = (
+        _text(doc, "consortium_code"),
+        _text(doc, "project_code"),
+        _text(doc, "period"),
+    )
+    result.summary = _text(doc.get("progress") if isinstance(doc, dict) else None, "summary_ja")
     denied = refusal(principal, result.kind, result.consortium_code) if result.consortium_code else None
     if denied is not None:
         result.errors.append(denied)  # never checked, never registered, never sent
         return False
     return True
+
+
+def _text(doc: Any, key: str) -> str | None:
+    value = doc.get(key) if isinstance(doc, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _apply(result: DocumentResult, verdict: DocumentVerdict) -> None:
@@ -294,9 +325,11 @@ def save(
                     "line": r.line,
                     "kind": r.kind,
                     "consortium_code": r.consortium_code,
+                    "project_code": r.project_code[:64] if r.project_code else None,
+                    "period": r.period[:16] if r.period else None,
                     "event_id": r.event_id,
                     "status": r.status,
-                    "errors": [[v.path, v.message, v.message_ja] for v in r.errors],
+                    "errors": [[v.path, v.message, v.message_ja, r.location(v)] for v in r.errors],
                     "topic": r.receipt.topic if r.receipt else None,
                     "epoch": epoch_of.get(r.receipt.topic) if r.receipt else None,
                     "partition": r.receipt.partition if r.receipt else None,

@@ -43,11 +43,13 @@ documents = sa.Table(
     sa.Column("consortium_code", sa.String(64)),
     sa.Column("event_id", sa.String(64)),
     sa.Column("status", sa.String(16), nullable=False),  # sent | rejected
-    sa.Column("errors", sa.JSON, nullable=False),
+    sa.Column("errors", sa.JSON, nullable=False),  # [path, message, message_ja, location (later rows)]
     sa.Column("topic", sa.String(200)),
     sa.Column("epoch", sa.String(64)),
     sa.Column("partition", sa.Integer),
     sa.Column("offset", sa.BigInteger),
+    sa.Column("project_code", sa.String(64)),  # added after the first release: nullable, added at startup
+    sa.Column("period", sa.String(16)),
 )
 
 _created: set[str] = set()
@@ -61,5 +63,24 @@ def engine(settings: Settings) -> Engine:
     with _lock:
         if key not in _created:
             metadata.create_all(found)
+            add_missing_columns(found, metadata)
             _created.add(key)
     return found
+
+
+def add_missing_columns(engine_: Engine, tables: sa.MetaData) -> list[str]:
+    """Add the nullable columns a table of an older release lacks (idempotent); the ones added."""
+    added = []
+    inspector = sa.inspect(engine_)
+    with engine_.begin() as conn:
+        for table in tables.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present and column.nullable:
+                    kind = column.type.compile(dialect=engine_.dialect)
+                    name = engine_.dialect.identifier_preparer.quote(column.name)
+                    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))  # noqa: S608
+                    added.append(f"{table.name}.{column.name}")
+    return added
