@@ -8,7 +8,7 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -31,15 +31,18 @@ class People:
     b: str  # secretariat of CONSORTIUM_B
     operator: str
     cabinet: str
+    passwords: dict[str, str] = field(default_factory=dict)  # by username, for the portal's login
 
 
 def add_people(settings: Settings) -> People:
-    return People(
-        a=users.add_user(settings, "sec-a", "secretariat", [CONSORTIUM_A]).token,
-        b=users.add_user(settings, "sec-b", "secretariat", [CONSORTIUM_B]).token,
-        operator=users.add_user(settings, "ops", "operator").token,
-        cabinet=users.add_user(settings, "cabinet", "cabinet").token,
-    )
+    added = [
+        users.add_user(settings, "sec-a", "secretariat", [CONSORTIUM_A]),
+        users.add_user(settings, "sec-b", "secretariat", [CONSORTIUM_B]),
+        users.add_user(settings, "ops", "operator"),
+        users.add_user(settings, "cabinet", "cabinet"),
+    ]
+    a, b, operator, cabinet = (u.token for u in added)
+    return People(a, b, operator, cabinet, {u.username: u.password for u in added})
 
 
 def bearer(token: str) -> dict[str, str]:

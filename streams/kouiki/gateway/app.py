@@ -1,6 +1,6 @@
 """The ASGI app: ``create_app()`` (uvicorn ``--factory``) with the routes of the REST API.
 
-POST /api/v1/submissions            JSON, JSON array, JSONL or CSV; per document sent | rejected
+POST /api/v1/submissions            JSON, JSON array, JSONL, CSV or .xlsx; per document sent | rejected
 GET  /api/v1/submissions            the caller's submissions (operators, Cabinet Office: all)
 GET  /api/v1/submissions/{id}       per document: sent, landed, published, dead_lettered, rejected
 GET  /api/v1/audit                  the audit log (operators)
@@ -11,7 +11,6 @@ GET  /healthz                       no authentication; for ``kouiki portal statu
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -20,21 +19,19 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kouiki.config import Settings
 from kouiki.contract.rules import Registry
-from kouiki.gateway import auth, signing, status, submissions, tables
+from kouiki.gateway import auth, delivery, status, submissions, tables
 from kouiki.gateway.errors import ApiError
-from kouiki.gateway.security import FailureLimiter, SecurityHeaders, headers_for, read_limited
+from kouiki.gateway.portal import pages
+from kouiki.gateway.security import FailureLimiter, SecurityHeaders, headers_for, is_page, read_limited
 from kouiki.identity import audit
 from kouiki.identity.principal import CABINET, OPERATOR, Principal
 from kouiki.intake.submit import known_registry
-from kouiki.messaging import clients
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
@@ -44,41 +41,25 @@ Operator = Annotated[Principal, Depends(auth.operator)]
 SUBMISSION_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "one JSON document or a JSON array of them, JSON Lines, or a CSV sheet (UTF-8)",
+        "description": "one JSON document or a JSON array of them (UTF-8), JSON Lines (UTF-8), a CSV sheet "
+        "(UTF-8, or Shift_JIS/CP932 as Excel saves it: `text/csv; charset=shift_jis`; a plain `text/csv` body "
+        "that is not UTF-8 is read as CP932), or an Excel workbook (`.xlsx`, the report template of "
+        "`/templates`). Each error in the answer names its `location` in the body: `報告!F12` in a workbook, "
+        "`body.csv line 12, column amount_jpy` in a sheet, `body.jsonl: record N (line L)` in JSON.",
         "content": {
             "application/json": {"schema": {"type": "object"}},
             "application/x-ndjson": {"schema": {"type": "string"}},
             "text/csv": {"schema": {"type": "string"}},
+            submissions.XLSX: {"schema": {"type": "string", "format": "binary"}},
         },
     }
 }
 
 
-class Kafka:
-    """One producer for the process (thread-safe), created on the first submission."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._producer: KafkaProducer | None = None
-        self._lock = threading.Lock()
-
-    def producer(self) -> KafkaProducer:
-        with self._lock:
-            if self._producer is None:
-                self._producer = clients.producer(self.settings, client_id="kouiki-gateway")
-            return self._producer
-
-    def epochs(self) -> dict[str, str]:
-        return submissions.epochs(lambda: clients.admin(self.settings))
-
-    def close(self) -> None:
-        with self._lock:
-            if self._producer is not None:
-                self._producer.close(timeout=10)
-                self._producer = None
-
-
-def _error(request: Request, error: ApiError) -> JSONResponse:
+def _error(request: Request, error: ApiError) -> Response:
+    """The API's JSON error, or on a portal page the same error as a page (Japanese and English)."""
+    if is_page(request.url.path):
+        return pages.error_page(request, error)
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
@@ -86,7 +67,7 @@ def create_app(settings: Settings | None = None, registry: Callable[[Settings], 
     """The gateway; ``registry`` gives the registrations documents are checked against (those in the
     lake and on the registry topic, as ``kouiki submit`` does)."""
     settings = settings or Settings.from_env()
-    kafka = Kafka(settings)
+    kafka = delivery.Kafka(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -109,21 +90,24 @@ def create_app(settings: Settings | None = None, registry: Callable[[Settings], 
 
     _error_handlers(app)
     _routes(app, settings, kafka)
+    pages.install(app)
     return app
 
 
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+    async def api_error(request: Request, exc: ApiError) -> Response:
         return _error(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         ja = {404: "見つかりません", 405: "このメソッドは使えません"}.get(exc.status_code, "リクエストを処理できません")
+        if is_page(request.url.path) and exc.status_code in (404, 405):
+            return _error(request, pages.page_error(exc.status_code, f"error.{exc.status_code}", "http_error"))
         return _error(request, ApiError(exc.status_code, "http_error", str(exc.detail), ja))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         error = ApiError(422, "invalid_request", "invalid request parameters", "リクエストのパラメータが不正です")
         error.detail = [
             {"path": ".".join(map(str, e.get("loc", ()))), "message": str(e.get("msg")), "message_ja": ""}
@@ -132,14 +116,17 @@ def _error_handlers(app: FastAPI) -> None:
         return _error(request, error)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        response = _error(request, ApiError(500, "internal_error", "internal error", "内部エラーが発生しました"))
+        error = ApiError(500, "internal_error", "internal error", "内部エラーが発生しました")
+        if is_page(request.url.path):
+            error = pages.page_error(500, "error.500", "internal_error")
+        response = _error(request, error)
         response.headers.update(headers_for(request.url.path))  # outside the middleware for a 500
         return response
 
 
-def _routes(app: FastAPI, settings: Settings, kafka: Kafka) -> None:
+def _routes(app: FastAPI, settings: Settings, kafka: delivery.Kafka) -> None:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -159,7 +146,7 @@ def _routes(app: FastAPI, settings: Settings, kafka: Kafka) -> None:
             raw = await read_limited(
                 request.headers.get("content-length"), request.stream(), settings.portal_max_body_bytes
             )
-            records = submissions.read_body(name, raw, who)
+            records = await run_in_threadpool(submissions.read_body, name, raw, who, settings)
         except ApiError as error:
             await run_in_threadpool(submissions.refused, settings, who, source, error)
             raise
@@ -238,22 +225,14 @@ def _submit(
     content_type: str,
     body_bytes: int,
 ) -> dict[str, Any]:
-    kafka: Kafka = state.kafka
-    results = submissions.check(records, who, state.registry(settings), settings)
-    epochs: dict[str, str] = {}
-    if any(r.key is not None for r in results):
-        try:
-            producer = kafka.producer()
-        except KafkaError as exc:
-            raise ApiError(
-                503,
-                "broker_unavailable",
-                f"the broker cannot be reached ({type(exc).__name__}); nothing was sent",
-                "ブローカーに接続できません。何も送信されていません",
-            ) from exc
-        submissions.send(results, producer, signing.gateway_key(settings))
-        epochs = kafka.epochs()
-    submission_id = submissions.save(
-        settings, who, results, source=source, content_type=content_type, body_bytes=body_bytes, epoch_of=epochs
+    delivered = delivery.deliver(
+        settings,
+        state.kafka,
+        state.registry,
+        who,
+        records,
+        source=source,
+        content_type=content_type,
+        body_bytes=body_bytes,
     )
-    return {"submission_id": submission_id, "documents": [r.as_json() for r in results]}
+    return {"submission_id": delivered.submission_id, "documents": [r.as_json() for r in delivered.results]}

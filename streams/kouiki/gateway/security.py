@@ -29,12 +29,25 @@ DOCS_CSP = (
     "connect-src 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
+# The portal's pages: its one style sheet, forms posting to itself; no script, no inline style.
+PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/healthz")
+
+
+def is_page(path: str) -> bool:
+    """Whether ``path`` is one of the portal's pages (HTML), not the API or its documentation."""
+    return not path.startswith(NOT_PAGES)
 
 
 def headers_for(path: str) -> dict[str, str]:
     headers = dict(API_HEADERS)
     if path.startswith(DOCS_PATHS):
         headers["Content-Security-Policy"] = DOCS_CSP
+    elif is_page(path):
+        headers["Content-Security-Policy"] = PAGE_CSP
     return headers
 
 
