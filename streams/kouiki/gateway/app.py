@@ -6,6 +6,8 @@ GET  /api/v1/submissions/{id}       per document: sent, landed, published, dead_
 GET  /api/v1/audit                  the audit log (operators)
 GET  /api/v1/me                     who the token belongs to
 GET  /healthz                       no authentication; for ``kouiki portal status``
+
+and the secretariat portal's pages (``portal.pages``): /, /login, /templates, /submit, /history, /notices.
 """
 
 from __future__ import annotations
