@@ -51,6 +51,17 @@ def test_revoked_user_cannot_log_in_with_the_right_password(settings: Settings) 
     assert users.authenticate_password(settings, "tohoku", new.password) is None
 
 
+def test_a_reset_password_replaces_the_old_one(settings: Settings) -> None:
+    new = users.add_user(settings, "tohoku", SECRETARIAT, [CONSORTIUM_A])
+    fresh = users.reset_password(settings, "tohoku")
+    assert fresh != new.password
+    assert users.authenticate_password(settings, "tohoku", new.password) is None
+    assert users.authenticate_password(settings, "tohoku", fresh) is not None
+    users.revoke_user(settings, "tohoku")
+    with pytest.raises(IdentityError, match="revoked"):
+        users.reset_password(settings, "tohoku")
+
+
 def test_password_hash_is_scrypt_with_a_salt_per_user() -> None:
     first, second = passwords.hash_password("same"), passwords.hash_password("same")
     assert first.startswith(f"scrypt${2**14}$8$1$") and first != second

@@ -217,3 +217,14 @@ def revoke_token(settings: Settings, token: str, *, actor: str | None = None, so
             raise IdentityError("no such active token")
         conn.execute(sa.update(store.tokens).where(store.tokens.c.id == row.id).values(revoked_at=store.now()))
         audit.record(conn, actor or audit.local_actor(), "token.revoke", row.username, source)
+
+
+def reset_password(settings: Settings, username: str, *, actor: str | None = None, source: str = audit.LOCAL) -> str:
+    """A fresh password for an active user, returned once (the old one stops working at once)."""
+    password = passwords.new_password()
+    password_hash = passwords.hash_password(password)
+    with store.engine(settings).begin() as conn:
+        user_id = _active_user_id(conn, username)
+        conn.execute(sa.update(store.users).where(store.users.c.id == user_id).values(password_hash=password_hash))
+        audit.record(conn, actor or audit.local_actor(), "user.password_reset", username, source)
+    return password

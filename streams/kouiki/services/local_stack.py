@@ -6,6 +6,8 @@ import time
 from collections.abc import Iterator
 
 from kouiki.config import Settings
+from kouiki.identity import users
+from kouiki.identity.principal import SECRETARIAT
 from kouiki.identity.signing_keys import ensure_operator_key
 from kouiki.intake.submit import submit
 from kouiki.sample.generator import generate
@@ -43,12 +45,24 @@ def down(settings: Settings) -> Iterator[str]:
     yield "broker     stopped"
 
 
+DEMO_SECRETARIAT = "demo-secretariat"
+
+
+def demo_secretariat(settings: Settings, consortium: str) -> str:
+    """A portal login for one sample consortium's secretariat: created on the first demo, given a
+    fresh password on every later one (passwords are shown once and never stored in clear)."""
+    if any(u.username == DEMO_SECRETARIAT and u.active for u in users.list_users(settings)):
+        return users.reset_password(settings, DEMO_SECRETARIAT)
+    return users.add_user(settings, DEMO_SECRETARIAT, SECRETARIAT, [consortium]).password
+
+
 def demo(settings: Settings, seed: int = 42) -> Iterator[str]:
     """Start everything, submit sample reports, let Airflow land, build and publish them, and
     point at the dashboard."""
     started = time.monotonic()
     yield from up(settings, with_superset=False)  # Superset starts once there is data to show
-    files = generate(seed=seed).write(settings.data_dir / "sample")
+    sample = generate(seed=seed)
+    files = sample.write(settings.data_dir / "sample")
     submitted = time.time() - 1  # the every-minute schedule may land them before the trigger below
     key = ensure_operator_key(settings)  # the platform's own key signs the sample data
     outcome = submit(files, settings, key_id=key.key_id, secret=key.secret)
@@ -63,9 +77,12 @@ def demo(settings: Settings, seed: int = 42) -> Iterator[str]:
     yield f"published  {settings.serving_path}"
     yield from _superset(settings)
     user, password = process.credentials(settings)
+    consortium = next(d["consortium_code"] for d in sample.registry if d.get("entity") == "consortium")
+    secretariat_password = demo_secretariat(settings, consortium)
     yield ""
     yield f"Dashboard: {process.dashboard_url(settings)}"
     yield f"Login:     {user} / {password}   (Airflow: {airflow.base_url(settings)} with the same login)"
-    yield f"Portal:    {portal.base_url(settings)}/docs   (REST API; Authorization: Bearer <token>)"
-    yield "           a secretariat and its token: kouiki users add NAME --consortium CODE"
+    yield f"Portal:    {portal.base_url(settings)}/   (secretariats: reports in Excel, submission history)"
+    yield f"           {DEMO_SECRETARIAT} / {secretariat_password}   (secretariat of {consortium})"
+    yield f"           REST API: {portal.base_url(settings)}/docs; more people: kouiki users add NAME --consortium CODE"
     yield f"Stop with: make down   (demo took {time.monotonic() - started:.0f} s)"
