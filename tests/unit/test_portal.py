@@ -186,9 +186,14 @@ def test_a_session_expires_after_inactivity(client: TestClient, offline: Setting
     assert client.get("/history", follow_redirects=False).headers["location"] == "/login"
 
 
-def test_a_revoked_user_loses_the_session_at_once(client: TestClient, offline: Settings, people: People) -> None:
+def test_a_revoked_user_loses_the_session_at_once(
+    client: TestClient, other: TestClient, offline: Settings, people: People
+) -> None:
     as_user(client, people, "sec-a")
-    assert client.get("/").status_code == 200
+    as_user(other, people, "sec-b")
+    assert client.get("/").status_code == 200 and other.get("/").status_code == 200
+    users.reset_password(offline, "sec-b")  # a new password ends the sessions of the old one
+    assert other.get("/", follow_redirects=False).headers["location"] == "/login"
     users.revoke_user(offline, "sec-a")
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
     assert client.get("/templates", follow_redirects=False).status_code == 303

@@ -1,7 +1,8 @@
 """Portal logins: a server-side session table in the identity store's database. The browser holds a
 random id (``secrets.token_urlsafe``); the table keeps only its SHA-256. A session ends after
-``portal_session_hours`` without a request, at logout, or at once when its user is revoked (the user
-is read again on every request). Checked uploads waiting for confirmation are kept the same way."""
+``portal_session_hours`` without a request, at logout, or at once when its user is revoked or their
+password is reset (the user is read again on every request). Checked uploads waiting for
+confirmation are kept the same way."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ sessions = sa.Table(
     sa.Column("created_at", store.UtcDateTime, nullable=False),
     sa.Column("last_seen", store.UtcDateTime, nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("password_stamp", sa.String(64), nullable=False),  # of the hash logged in with: a reset ends it
 )
 
 uploads = sa.Table(
@@ -63,6 +65,10 @@ def digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
+def stamp(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()
+
+
 def csrf_token(session_id: str) -> str:
     """The session's synchronizer token: derived from the id (so nothing more is stored), and the id
     cannot be recovered from it."""
@@ -88,10 +94,14 @@ def start(settings: Settings, username: str, source: str, previous: str | None =
         conn.execute(sa.delete(sessions).where(sessions.c.last_seen <= stale))
         if previous:
             conn.execute(sa.delete(sessions).where(sessions.c.session_sha256 == digest(previous)))
+        password_hash = conn.execute(
+            sa.select(store.users.c.password_hash).where(store.users.c.username == username)
+        ).scalar_one()
         conn.execute(
             sa.insert(sessions).values(
                 session_sha256=digest(session_id),
                 username=username,
+                password_stamp=stamp(password_hash),
                 created_at=moment,
                 last_seen=moment,
                 source=source[:200],
@@ -110,13 +120,22 @@ def current(settings: Settings, session_id: str | None, now: datetime | None = N
     key = digest(session_id)
     with engine(settings).connect() as conn:
         row = conn.execute(
-            sa.select(sessions.c.last_seen, u.c.username, u.c.kind, u.c.consortia, u.c.revoked_at)
+            sa.select(
+                sessions.c.last_seen,
+                sessions.c.password_stamp,
+                u.c.username,
+                u.c.kind,
+                u.c.consortia,
+                u.c.revoked_at,
+                u.c.password_hash,
+            )
             .select_from(sessions.join(u, u.c.username == sessions.c.username))
             .where(sessions.c.session_sha256 == key)
         ).first()
     if row is None:
         return None
-    if row.revoked_at is not None or row.last_seen + timedelta(hours=settings.portal_session_hours) <= moment:
+    expired = row.last_seen + timedelta(hours=settings.portal_session_hours) <= moment
+    if row.revoked_at is not None or expired or not hmac.compare_digest(row.password_stamp, stamp(row.password_hash)):
         end(settings, session_id)
         return None
     if moment - row.last_seen >= TOUCH_EVERY:
