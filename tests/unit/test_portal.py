@@ -28,6 +28,8 @@ from kouiki.gateway.security import FailureLimiter
 from kouiki.identity import audit, store, users
 from kouiki.identity.principal import Principal
 from kouiki.intake.template import report_workbook
+from kouiki.lake import files as lake
+from kouiki.messaging.topics import REPORTS_TOPIC
 from tests.support.gateway import CONSORTIUM_A, CONSORTIUM_B, People, add_people, bearer, jsonl, sample
 from tests.support.platform import free_port
 from tests.support.portal import FakeKafka, login, registry_of, token_of, upload, upload_id_of, zip_bomb
@@ -329,6 +331,19 @@ def test_an_upload_is_bound_to_its_user(
     assert stolen.status_code == 404 and kafka.producer_.sent == []
 
 
+def test_an_upload_expires_after_an_hour(
+    client: TestClient, offline: Settings, people: People, kafka: FakeKafka
+) -> None:
+    token = as_user(client, people, "sec-a")
+    upload_id = upload_id_of(upload(client, token, "ok.jsonl", jsonl([report()])).text)
+    with sessions.engine(offline).begin() as conn:
+        conn.execute(sa.update(sessions.uploads).values(created_at=store.now() - timedelta(hours=1, seconds=1)))
+    late = client.post("/submit/confirm", data={"csrf_token": token, "upload_id": upload_id})
+    assert late.status_code == 404 and "1時間" in late.text and kafka.producer_.sent == []
+    upload(client, token, "again.jsonl", jsonl([report()]))  # a new upload discards the expired ones
+    assert not (offline.run_dir / "portal" / "uploads" / upload_id).exists()
+
+
 def test_user_text_is_escaped(client: TestClient, people: People) -> None:
     token = as_user(client, people, "sec-a")
     script = "<script>alert(1)</script>"
@@ -395,6 +410,12 @@ def test_history_and_notices_never_show_another_consortium(
     assert 'href="/submit"' not in other.get("/").text
     refused = other.get("/submit")
     assert refused.status_code == 403 and "事務局のみ" in refused.text
+    cabinet_token = token_of(other.get("/").text)
+    posted = upload(other, cabinet_token, "a.jsonl", jsonl([report()]))
+    assert posted.status_code == 403 and "事務局のみ" in posted.text
+    other.cookies.clear()
+    login(other, "ops", people.passwords["ops"])
+    assert other.get("/submit").status_code == 403 and mixed_id in other.get("/history").text
     assert data.registrations  # the registrations the registry was built from
 
 
@@ -528,3 +549,28 @@ def test_notices_render_bilingual_with_a_badge(client: TestClient, offline: Sett
         assert str(escape(notices[0].title_ja)) in page.text and str(escape(notices[0].title_en)) in page.text
     else:
         assert "お知らせはありません" in page.text
+
+
+def test_history_follows_each_document_to_landed_published_or_dead_lettered(
+    client: TestClient, offline: Settings, people: People, kafka: FakeKafka, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kafka, "epochs", lambda: {REPORTS_TOPIC: "e1"})
+    token = as_user(client, people, "sec-a")
+    checked = upload(client, token, "r.jsonl", jsonl([report(index=0), report(index=1)]))
+    confirmed = client.post("/submit/confirm", data={"csrf_token": token, "upload_id": upload_id_of(checked.text)})
+    assert confirmed.status_code == 200 and confirmed.text.count("送信済") >= 2
+    now = store.now()
+    lake.write_batch(
+        lake.partition_dir(offline.raw_dir, REPORTS_TOPIC, "e1", 0),
+        [
+            lake.Row(REPORTS_TOPIC, "e1", 0, 0, now, "P", b"{}", now, lake.LANDED),
+            lake.Row(REPORTS_TOPIC, "e1", 0, 1, now, "P", b"{}", now, lake.DEAD_LETTER, "UnknownCode", "no <KPI>"),
+        ],
+    )
+    shown = client.get(str(confirmed.url)).text
+    assert "取込済" in shown and "エラー" in shown and "UnknownCode: no &lt;KPI&gt;" in shown
+    assert "先にプロジェクト登録を提出" in shown  # what to do about it
+    offline.serving_path.parent.mkdir(parents=True, exist_ok=True)
+    offline.serving_path.write_bytes(b"published later")
+    english = client.get(f"{confirmed.url.path}?lang=en").text
+    assert "published" in english and "submit the project registration first" in english
