@@ -543,7 +543,7 @@ def test_notices_render_bilingual_with_a_badge(client: TestClient, offline: Sett
     as_user(client, people, "sec-a")
     page = client.get("/notices")
     assert page.status_code == 200
-    notices = pages.notices_of(offline, Principal("sec-a", "secretariat", (CONSORTIUM_A,)))
+    notices = pages.Notices(offline).of(Principal("sec-a", "secretariat", (CONSORTIUM_A,)))
     if notices:
         assert re.search(rf'class="badge"[^>]*>{len(notices)}<', page.text)
         assert str(escape(notices[0].title_ja)) in page.text and str(escape(notices[0].title_en)) in page.text

@@ -5,6 +5,7 @@ session's (see ``sessions.csrf_token``), or before login the value of a pre-sess
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from kouiki.identity import audit, store
 
 FIELD = "csrf_token"
 LOGIN_COOKIE = "kouiki_login_csrf"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 class CsrfRefused(Exception):
@@ -25,7 +27,10 @@ class CsrfRefused(Exception):
         self.reason = reason
 
 
-def new_login_token() -> str:
+def login_token(kept: str | None) -> str:
+    """The login form's token: the browser's pre-session cookie when it has a well-formed one, else new."""
+    if kept and _TOKEN.match(kept):
+        return kept
     return secrets.token_urlsafe(32)
 
 

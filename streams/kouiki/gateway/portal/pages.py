@@ -88,21 +88,31 @@ def _language(request: Request) -> str:
 # ---------------------------------------------------------------- rendering
 
 
-_notice_cache: dict[tuple[tuple[str, ...], date], tuple[float, list[Any]]] = {}
+class Notices:
+    """The notices of each set of consortia today, kept a minute (the badge is on every page)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._kept: dict[tuple[tuple[str, ...], date], tuple[float, list[Any]]] = {}
+
+    def of(self, who: Principal) -> list[Any]:
+        if not who.consortia:  # operators and the Cabinet Office: no consortium of their own
+            return []
+        key = (who.consortia, today())
+        now = time.monotonic()
+        kept = self._kept.get(key)
+        if kept is not None and now - kept[0] < NOTICE_CACHE_SECONDS:
+            return kept[1]
+        found = notices_for(self.settings, who.consortia, key[1])
+        if len(self._kept) > 10_000:
+            self._kept.clear()
+        self._kept[key] = (now, found)
+        return found
 
 
-def notices_of(settings: Settings, who: Principal) -> list[Any]:
-    """The principal's notices today (kept a minute per consortia: the badge is on every page)."""
-    key = (who.consortia, today())
-    now = time.monotonic()
-    cached = _notice_cache.get(key)
-    if cached is not None and now - cached[0] < NOTICE_CACHE_SECONDS:
-        return cached[1]
-    found = notices_for(settings, who.consortia, key[1]) if who.consortia else []
-    if len(_notice_cache) > 10_000:
-        _notice_cache.clear()
-    _notice_cache[key] = (now, found)
-    return found
+def notices_of(request: Request, who: Principal) -> list[Any]:
+    notices: Notices = request.app.state.notices
+    return notices.of(who)
 
 
 def _switch_links(request: Request) -> dict[str, str]:
@@ -133,7 +143,7 @@ def render(
         "csrf_field": csrf.FIELD,
         "csrf": session.csrf if session else "",
         "may_submit": principal is not None and principal.kind == SECRETARIAT,
-        "notice_count": len(notices_of(settings, principal)) if principal else 0,
+        "notice_count": len(notices_of(request, principal)) if principal else 0,
         "switch": _switch_links(request),
         "path": request.url.path,
         "kinds": i18n.CATALOG,
@@ -176,6 +186,7 @@ def error_page(request: Request, error: ApiError) -> HTMLResponse:
 def install(app: FastAPI) -> None:
     """The portal's routes and the handlers that answer its refusals with pages."""
     app.state.login_failures = FailureLimiter()
+    app.state.notices = Notices(app.state.settings)
     app.include_router(router)
 
     @app.exception_handler(LoginRequired)
@@ -214,6 +225,10 @@ def _set_cookie(response: Response, settings: Settings, name: str, value: str, m
     )
 
 
+def _clear_cookie(response: Response, settings: Settings, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=settings.portal_secure_cookies, httponly=True, samesite="lax")
+
+
 async def small_form(request: Request) -> dict[str, str]:
     """An urlencoded form of a few fields (at most ``FORM_LIMIT`` bytes)."""
     raw = await read_limited(request.headers.get("content-length"), request.stream(), FORM_LIMIT)
@@ -245,7 +260,7 @@ def home(request: Request) -> Response:
     found = _session(request)
     if found is None:
         return RedirectResponse("/login", status_code=303)
-    notices = notices_of(_settings(request), found.principal)
+    notices = notices_of(request, found.principal)
     return render(request, "home.html", found, notices=notices[:5], sees_all=history.sees_all(found.principal))
 
 
@@ -256,7 +271,7 @@ def login_page(request: Request) -> Response:
 
 
 def _login_form(request: Request, failed: bool = False, username: str = "", status_code: int = 200) -> Response:
-    token = csrf.new_login_token()
+    token = csrf.login_token(request.cookies.get(csrf.LOGIN_COOKIE))  # one per browser: several tabs work
     response = render(
         request, "login.html", status_code=status_code, login_csrf=token, failed=failed, username=username
     )
@@ -287,7 +302,7 @@ async def login(request: Request) -> Response:
     session_id = await run_in_threadpool(sessions.start, settings, principal.username, source, previous)
     response = RedirectResponse("/", status_code=303)
     _set_cookie(response, settings, sessions.COOKIE, session_id)
-    response.delete_cookie(csrf.LOGIN_COOKIE, path="/")
+    _clear_cookie(response, settings, csrf.LOGIN_COOKIE)
     return response
 
 
@@ -305,7 +320,7 @@ async def logout(request: Request) -> Response:
     await run_in_threadpool(sessions.end, settings, found.session_id)
     await run_in_threadpool(_audit, settings, found.principal.username, "logout", auth.client_address(request), "ok")
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(sessions.COOKIE, path="/")
+    _clear_cookie(response, settings, sessions.COOKIE)
     return response
 
 
@@ -508,7 +523,7 @@ def history_detail(request: Request, submission_id: str) -> Response:
 @router.get("/notices")
 def notices_page(request: Request) -> Response:
     found = _require(request)
-    return render(request, "notices.html", found, notices=notices_of(_settings(request), found.principal))
+    return render(request, "notices.html", found, notices=notices_of(request, found.principal))
 
 
 @router.get("/static/portal.css")
