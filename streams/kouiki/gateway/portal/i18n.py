@@ -98,7 +98,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "check.expires": ("この確認結果は1時間有効です。", "This check is kept for one hour."),
     "history.title": ("提出履歴", "Submission history"),
     "history.none": ("まだ提出はありません。", "No submissions yet."),
-    "history.when": ("日時", "When"),
+    "history.when": ("日時（日本時間）", "When (JST)"),
+    "doc.report": ("四半期報告", "quarterly report"),
+    "doc.project": ("プロジェクト登録", "project registration"),
+    "doc.consortium": ("コンソーシアム登録", "consortium registration"),
     "history.by": ("提出者", "By"),
     "history.documents": ("文書数", "Documents"),
     "history.sent": ("送信", "Sent"),
@@ -196,6 +199,12 @@ def advice(lang: str, error_class: str | None) -> str:
     """What to do about a dead letter of ``error_class``."""
     key = f"fix.{error_class}"
     return text(lang, key if key in CATALOG else "fix.default")
+
+
+def document_kind(lang: str, kind: str | None) -> str:
+    """``report``, ``project`` or ``consortium`` as a secretariat calls it."""
+    key = f"doc.{kind}"
+    return text(lang, key) if key in CATALOG else (kind or "")
 
 
 def both(key: str, **values: Any) -> tuple[str, str]:

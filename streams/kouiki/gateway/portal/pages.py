@@ -148,6 +148,7 @@ def render(
         "path": request.url.path,
         "kinds": i18n.CATALOG,
         "advice": lambda error_class: i18n.advice(lang, error_class),
+        "kind_label": lambda kind: i18n.document_kind(lang, kind),
     }
     values.update(context)
     response = HTMLResponse(ENV.get_template(template).render(values), status_code=status_code, headers=headers)
