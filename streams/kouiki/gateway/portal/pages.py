@@ -43,7 +43,7 @@ from kouiki.identity import audit, store, users
 from kouiki.identity.principal import SECRETARIAT, Principal
 from kouiki.intake.template import registration_workbook, report_workbook
 from kouiki.intake.uploads import read_upload
-from kouiki.notices import notices_for
+from kouiki.notices.listing import notices_for
 
 log = logging.getLogger(__name__)
 JST = timezone(timedelta(hours=9))
