@@ -32,7 +32,17 @@ from kouiki.lake import files as lake
 from kouiki.messaging.topics import REPORTS_TOPIC
 from tests.support.gateway import CONSORTIUM_A, CONSORTIUM_B, People, add_people, bearer, jsonl, sample
 from tests.support.platform import free_port
-from tests.support.portal import FakeKafka, login, registry_of, token_of, upload, upload_id_of, zip_bomb
+from tests.support.portal import (
+    FakeKafka,
+    filled_report,
+    login,
+    registry_of,
+    token_of,
+    upload,
+    upload_id_of,
+    write_registrations,
+    zip_bomb,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIMIT = 256 * 1024
@@ -321,6 +331,26 @@ def test_the_check_shows_every_problem_at_once_and_confirm_sends_only_the_valid(
     assert confirmed.headers["location"] in listed.text and docs[0]["project_code"] in listed.text
 
 
+def test_a_workbook_upload_names_the_cells_and_a_shift_jis_sheet_is_read(
+    client: TestClient, offline: Settings, people: People, kafka: FakeKafka
+) -> None:
+    write_registrations(offline)
+    token = as_user(client, people, "sec-a")
+    template = client.get("/templates/report.xlsx", params={"consortium": CONSORTIUM_A, "period": "FY2025Q1"})
+    checked = upload(client, token, "報告.xlsx", filled_report(template.content, percent_complete=250))
+    assert checked.status_code == 200 and "問題なし 0 件" in checked.text and "送信する" not in checked.text
+    assert re.search(r"報告!G\d+", checked.text) and "値が大きすぎます" in checked.text
+    fixed = upload(client, token, "報告.xlsx", filled_report(template.content, percent_complete=80))
+    assert "問題あり 0 件" in fixed.text and "すべての文書に問題はありません" in fixed.text
+    sheet = (
+        "consortium_code,project_code,period,version,status,percent_complete,summary_ja,line_type,kpi_code,value\n"
+        f"{CONSORTIUM_A},{CONSORTIUM_A}-P01,FY2025Q9,1,on_track,10,順調です,kpi,FIRMS,3\n"
+    ).encode("cp932")
+    from_excel = upload(client, token, "報告.csv", sheet)
+    assert from_excel.status_code == 200 and "順調です" in from_excel.text and "報告.csv" in from_excel.text
+    assert kafka.producer_.sent == []
+
+
 def test_an_upload_is_bound_to_its_user(
     client: TestClient, other: TestClient, people: People, kafka: FakeKafka
 ) -> None:
@@ -430,16 +460,25 @@ def test_history_visibility_rules() -> None:
 # ---------------------------------------------------------------- the API's located answers
 
 
-def test_the_api_reads_workbooks_and_shift_jis_sheets_with_located_errors(client: TestClient, people: People) -> None:
+def test_the_api_reads_workbooks_and_shift_jis_sheets_with_located_errors(
+    client: TestClient, offline: Settings, people: People
+) -> None:
     auth = bearer(people.a)
-    workbook = report_workbook(client.app.state.settings, CONSORTIUM_A, "FY2026Q2")  # type: ignore[attr-defined]
+    write_registrations(offline)  # the template is pre-filled with the consortium's registered projects
+    template = report_workbook(offline, CONSORTIUM_A, "FY2025Q1")
+    answer = client.post("/api/v1/submissions", content=template, headers=auth | {"Content-Type": XLSX})
+    assert answer.status_code == 400 and answer.json()["error"]["message_ja"]  # nothing filled in yet
+    workbook = filled_report(template, percent_complete=250)
     answer = client.post("/api/v1/submissions", content=workbook, headers=auth | {"Content-Type": XLSX})
-    assert answer.status_code in (200, 400), answer.text
-    body = answer.json()
-    errors = (
-        [e for d in body["documents"] for e in d["errors"]] if answer.status_code == 200 else body["error"]["errors"]
-    )
-    assert errors and all(e["location"] and e["message_ja"] for e in errors)
+    assert answer.status_code == 200, answer.text
+    documents = answer.json()["documents"]
+    assert documents and all(d["status"] == "rejected" for d in documents)
+    locations = [e["location"] for d in documents for e in d["errors"]]
+    assert locations and all(re.search(r"報告!G\d+$", where) for where in locations), locations
+    good = client.post(
+        "/api/v1/submissions", content=filled_report(template), headers=auth | {"Content-Type": XLSX}
+    ).json()["documents"]
+    assert good and {d["status"] for d in good} == {"sent"}, good
     bomb = client.post("/api/v1/submissions", content=zip_bomb(4 * 1024 * 1024), headers=auth | {"Content-Type": XLSX})
     assert bomb.status_code == 400 and bomb.json()["error"]["message_ja"]
 
@@ -539,16 +578,35 @@ def test_new_columns_are_added_to_an_older_table(tmp_path: Path) -> None:
     assert {"project_code", "period"} <= {c["name"] for c in sa.inspect(engine).get_columns("gateway_documents")}
 
 
-def test_notices_render_bilingual_with_a_badge(client: TestClient, offline: Settings, people: People) -> None:
+def test_notices_show_only_ones_own_consortia_with_a_badge(
+    client: TestClient, other: TestClient, offline: Settings, people: People
+) -> None:
+    now = store.now()
+    a_doc, b_doc = report(CONSORTIUM_A), report(CONSORTIUM_B)
+    lake.write_batch(
+        lake.partition_dir(offline.raw_dir, REPORTS_TOPIC, "e1", 0),
+        [
+            lake.Row(REPORTS_TOPIC, "e1", 0, i, now, None, json.dumps(doc).encode(), now, lake.DEAD_LETTER, *why)
+            for i, (doc, why) in enumerate(
+                ((a_doc, ("UnknownCode", "A <broke>")), (b_doc, ("RuleViolation", "B broke")))
+            )
+        ],
+    )
     as_user(client, people, "sec-a")
-    page = client.get("/notices")
-    assert page.status_code == 200
+    page = client.get("/notices").text
+    assert 'class="notice notice-dead_letter"' in page and CONSORTIUM_B not in page and "B broke" not in page
     notices = pages.Notices(offline).of(Principal("sec-a", "secretariat", (CONSORTIUM_A,)))
-    if notices:
-        assert re.search(rf'class="badge"[^>]*>{len(notices)}<', page.text)
-        assert str(escape(notices[0].title_ja)) in page.text and str(escape(notices[0].title_en)) in page.text
-    else:
-        assert "お知らせはありません" in page.text
+    assert notices and all(n.consortium_code == CONSORTIUM_A for n in notices)
+    assert re.search(rf'class="badge"[^>]*>{len(notices)}<', client.get("/").text)
+    assert str(escape(notices[0].title_ja)) in page and str(escape(notices[0].title_en)) in page
+    english = client.get("/notices?lang=en").text
+    assert '<html lang="en">' in english and str(escape(notices[0].detail_en)) in english
+
+    login(other, "sec-b", people.passwords["sec-b"])
+    theirs = other.get("/notices").text
+    assert (
+        'class="notice notice-dead_letter"' in theirs and CONSORTIUM_A not in theirs and "A &lt;broke&gt;" not in theirs
+    )
 
 
 def test_history_follows_each_document_to_landed_published_or_dead_lettered(
