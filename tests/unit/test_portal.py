@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from kafka.errors import KafkaConnectionError
 from markupsafe import escape
 
 from kouiki.config import Settings
@@ -349,6 +350,28 @@ def test_a_workbook_upload_names_the_cells_and_a_shift_jis_sheet_is_read(
     from_excel = upload(client, token, "報告.csv", sheet)
     assert from_excel.status_code == 200 and "順調です" in from_excel.text and "報告.csv" in from_excel.text
     assert kafka.producer_.sent == []
+
+
+def test_an_unreachable_broker_keeps_the_upload_for_another_try(
+    client: TestClient, people: People, kafka: FakeKafka, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = as_user(client, people, "sec-a")
+    upload_id = upload_id_of(upload(client, token, "ok.jsonl", jsonl([report()])).text)
+
+    def unreachable() -> None:
+        raise KafkaConnectionError("no broker")
+
+    monkeypatch.setattr(kafka, "producer", unreachable)
+    refused = client.post("/submit/confirm", data={"csrf_token": token, "upload_id": upload_id})
+    assert (
+        refused.status_code == 503
+        and "ブローカーに接続できません" in refused.text
+        and "nothing was sent" in refused.text
+    )
+    assert 'href="/history"' in refused.text  # the menu, on an error page of a logged-in browser
+    monkeypatch.undo()
+    sent = client.post("/submit/confirm", data={"csrf_token": token, "upload_id": upload_id})
+    assert sent.status_code == 200 and sent.url.path.startswith("/history/") and len(kafka.producer_.sent) == 1
 
 
 def test_an_upload_is_bound_to_its_user(

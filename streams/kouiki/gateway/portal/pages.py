@@ -166,11 +166,14 @@ def render(
 
 
 def error_page(request: Request, error: ApiError) -> HTMLResponse:
-    """An error as a page: Japanese first, English beside it; never a traceback."""
+    """An error as a page: Japanese first, English beside it; never a traceback. With the menu when
+    the browser is logged in (not for a 500: whatever failed may fail again)."""
     try:
+        found = _session(request) if error.status != 500 else None
         return render(
             request,
             "error.html",
+            found,
             status_code=error.status,
             headers=error.headers,
             status=error.status,
@@ -471,7 +474,7 @@ async def submit_confirm(request: Request) -> Response:
     form = await small_form(request)
     await verify(request, form.get(csrf.FIELD), found.csrf, who.username)
     settings = _settings(request)
-    kept = await run_in_threadpool(pending.find, settings, who.username, form.get("upload_id", ""))
+    kept = await run_in_threadpool(pending.take, settings, who.username, form.get("upload_id", ""))
     if kept is None:
         raise page_error(404, "error.404.upload", "not_found")
     submission_id = await run_in_threadpool(_send, request, settings, who, kept)
@@ -480,9 +483,9 @@ async def submit_confirm(request: Request) -> Response:
 
 def _send(request: Request, settings: Settings, who: Principal, kept: pending.Pending) -> str:
     """Read and check the kept upload again, send its valid documents as the API does, discard it."""
-    records = read_upload(kept.filename, kept.raw, who.username, max_unpacked=settings.upload_max_unpacked_bytes)
     state = request.app.state
     try:
+        records = read_upload(kept.filename, kept.raw, who.username, max_unpacked=settings.upload_max_unpacked_bytes)
         delivered = delivery.deliver(
             settings,
             state.kafka,
@@ -494,8 +497,12 @@ def _send(request: Request, settings: Settings, who: Principal, kept: pending.Pe
             body_bytes=len(kept.raw),
         )
     except ApiError as error:
+        pending.restore(settings, kept)  # nothing was kept of it: it may be confirmed again
         if error.status == 503:
             raise page_error(503, "error.503", error.code) from None
+        raise
+    except Exception:
+        pending.restore(settings, kept)
         raise
     pending.discard(settings, kept.upload_id)
     return delivered.submission_id

@@ -25,6 +25,8 @@ class Pending:
     upload_id: str
     filename: str
     raw: bytes
+    username: str
+    created_at: datetime
 
 
 def folder(settings: Settings) -> Path:
@@ -53,11 +55,13 @@ def keep(settings: Settings, username: str, filename: str, raw: bytes) -> str:
     return upload_id
 
 
-def find(settings: Settings, username: str, upload_id: str, now: datetime | None = None) -> Pending | None:
-    """The upload ``upload_id`` when it is ``username``'s and under an hour old."""
+def take(settings: Settings, username: str, upload_id: str, now: datetime | None = None) -> Pending | None:
+    """Claim the upload ``upload_id`` when it is ``username``'s and under an hour old: its row is
+    removed, so of two confirmations of one upload (a double click) only one sends it. ``restore``
+    puts it back when sending failed; ``discard`` removes the file once sent."""
     if not _ID.match(upload_id):
         return None
-    with engine(settings).connect() as conn:
+    with engine(settings).begin() as conn:
         row = conn.execute(
             sa.select(uploads).where(
                 uploads.c.upload_id == upload_id,
@@ -65,13 +69,27 @@ def find(settings: Settings, username: str, upload_id: str, now: datetime | None
                 uploads.c.created_at > (now or store.now()) - LIFETIME,
             )
         ).first()
-    if row is None:
-        return None
+        if row is None or conn.execute(sa.delete(uploads).where(uploads.c.upload_id == upload_id)).rowcount != 1:
+            return None
     try:
         raw = (folder(settings) / upload_id).read_bytes()
     except FileNotFoundError:
         return None
-    return Pending(upload_id, row.filename, raw)
+    return Pending(upload_id, row.filename, raw, username, row.created_at)
+
+
+def restore(settings: Settings, kept: Pending) -> None:
+    """Put back an upload ``take`` claimed (sending it failed: it may be confirmed again)."""
+    with engine(settings).begin() as conn:
+        conn.execute(
+            sa.insert(uploads).values(
+                upload_id=kept.upload_id,
+                username=kept.username,
+                filename=kept.filename,
+                body_bytes=len(kept.raw),
+                created_at=kept.created_at,
+            )
+        )
 
 
 def discard(settings: Settings, upload_id: str) -> None:
