@@ -24,7 +24,7 @@ from markupsafe import escape
 from kouiki.config import Settings
 from kouiki.gateway import tables
 from kouiki.gateway.app import create_app
-from kouiki.gateway.portal import history, pages, sessions
+from kouiki.gateway.portal import history, i18n, pages, sessions
 from kouiki.gateway.security import FailureLimiter
 from kouiki.identity import audit, store, users
 from kouiki.identity.principal import Principal
@@ -655,3 +655,18 @@ def test_history_follows_each_document_to_landed_published_or_dead_lettered(
     offline.serving_path.write_bytes(b"published later")
     english = client.get(f"{confirmed.url.path}?lang=en").text
     assert "published" in english and "submit the project registration first" in english
+
+
+def test_every_label_the_templates_use_is_in_the_catalog_in_both_languages() -> None:
+    folder = Path(pages.__file__).parent / "templates"
+    pattern = r"""\bt\(["']([a-z0-9_.]+)["']"""
+    used = {key for path in folder.glob("*.html") for key in re.findall(pattern, path.read_text())}
+    prefixed = {
+        "kind.": ("secretariat", "operator", "cabinet"),
+        "status.": ("sent", "landed", "published", "dead_lettered", "rejected"),
+        "notice.": ("dead_letter", "report_due", "report_overdue"),
+    }
+    assert {k for k in used if k.endswith(".")} == set(prefixed)
+    used = {k for k in used if not k.endswith(".")} | {p + v for p, vs in prefixed.items() for v in vs}
+    assert used <= set(i18n.CATALOG), used - set(i18n.CATALOG)
+    assert all(ja and en and ja != en for ja, en in i18n.CATALOG.values())

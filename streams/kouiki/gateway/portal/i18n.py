@@ -68,7 +68,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "submit.file": ("ファイル", "File"),
     "submit.check": ("内容を確認する", "Check the file"),
-    "submit.limit": ("上限 {limit} バイト", "at most {limit} bytes"),
+    "submit.limit": ("（上限 {limit} バイト）", "(at most {limit} bytes)"),
+    "submit.kinds": (
+        "Excel（.xlsx）、CSV（.csv）、JSON（.json / .jsonl）",
+        "Excel (.xlsx), CSV (.csv), JSON (.json / .jsonl)",
+    ),
     "check.title": ("確認結果", "Check result"),
     "check.summary": (
         "{total} 件中、問題なし {ok} 件、問題あり {bad} 件",
@@ -81,6 +85,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "check.project": ("プロジェクト", "Project"),
     "check.period": ("期間", "Period"),
     "check.summary_column": ("概要", "Summary"),
+    "check.english": ("英語の説明", "English"),
+    "check.ok": ("問題なし", "OK"),
     "check.confirm": ("送信する", "Send"),
     "check.all_ok": ("すべての文書に問題はありません。送信してよろしいですか。", "Every document is fine. Send them?"),
     "check.partial": (
@@ -111,7 +117,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "history.detail": ("詳細", "Details"),
     "history.submission": ("提出 {id}", "Submission {id}"),
     "history.status": ("状態", "Status"),
-    "history.record": ("No.", "No."),
+    "history.record": ("番号", "No."),
     "history.kind": ("種類", "Kind"),
     "history.consortium": ("コンソーシアム", "Consortium"),
     "history.receipt": ("受付番号", "Receipt"),
