@@ -599,6 +599,8 @@ def test_new_columns_are_added_to_an_older_table(tmp_path: Path) -> None:
     ]
     assert tables.add_missing_columns(engine, tables.metadata) == []
     assert {"project_code", "period"} <= {c["name"] for c in sa.inspect(engine).get_columns("gateway_documents")}
+    indexed = [i["column_names"] for i in sa.inspect(engine).get_indexes("gateway_documents")]
+    assert ["consortium_code"] in indexed
 
 
 def test_notices_show_only_ones_own_consortia_with_a_badge(

@@ -40,7 +40,7 @@ documents = sa.Table(
     sa.Column("record", sa.Integer, nullable=False),
     sa.Column("line", sa.Integer, nullable=False),
     sa.Column("kind", sa.String(16)),
-    sa.Column("consortium_code", sa.String(64)),
+    sa.Column("consortium_code", sa.String(64), index=True),  # the portal's history: by consortium
     sa.Column("event_id", sa.String(64)),
     sa.Column("status", sa.String(16), nullable=False),  # sent | rejected
     sa.Column("errors", sa.JSON, nullable=False),  # [path, message, message_ja, location (later rows)]
@@ -69,7 +69,8 @@ def engine(settings: Settings) -> Engine:
 
 
 def add_missing_columns(engine_: Engine, tables: sa.MetaData) -> list[str]:
-    """Add the nullable columns a table of an older release lacks (idempotent); the ones added."""
+    """Add the nullable columns and the indexes a table of an older release lacks (idempotent); the
+    columns added."""
     added = []
     inspector = sa.inspect(engine_)
     with engine_.begin() as conn:
@@ -83,4 +84,6 @@ def add_missing_columns(engine_: Engine, tables: sa.MetaData) -> list[str]:
                     name = engine_.dialect.identifier_preparer.quote(column.name)
                     conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))  # noqa: S608
                     added.append(f"{table.name}.{column.name}")
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
     return added
