@@ -153,7 +153,7 @@ def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "add":
         kind = OPERATOR if args.operator else CABINET if args.cabinet else SECRETARIAT
-        new = users.add_user(settings, args.name, kind, args.consortium or [])
+        new = users.add_user(settings, args.name, kind, args.consortium or [], email=args.email)
         if args.json:
             print(json.dumps({"username": new.username, "password": new.password, "token": new.token}))
         else:
@@ -163,6 +163,10 @@ def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "revoke":
         users.revoke_user(settings, args.name)
         print(f"user {args.name} revoked, with every token of theirs")
+    elif args.action == "set-email":
+        address = None if args.remove else args.address
+        users.set_email(settings, args.name, address)
+        print(f"user {args.name}: e-mail {address or 'removed'}")
     else:
         listed = users.list_users(settings)
         if args.json:
@@ -174,16 +178,17 @@ def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
                     "created_at": u.created_at.isoformat(),
                     "revoked_at": u.revoked_at.isoformat() if u.revoked_at else None,
                     "active_tokens": u.active_tokens,
+                    "email": u.email,
                 }
                 for u in listed
             ]
             print(json.dumps(rows, ensure_ascii=False))
         else:
-            print(f"{'username':<24} {'kind':<12} {'created':<17} {'revoked':<17} tokens  consortia")
+            print(f"{'username':<24} {'kind':<12} {'created':<17} {'revoked':<17} tokens  {'consortia':<24} e-mail")
             for u in listed:
                 print(
                     f"{u.username:<24} {u.kind:<12} {_moment(u.created_at):<17} {_moment(u.revoked_at):<17} "
-                    f"{u.active_tokens:>6}  {','.join(u.consortia) or '-'}"
+                    f"{u.active_tokens:>6}  {','.join(u.consortia) or '-':<24} {u.email or '-'}"
                 )
     return 0
 
@@ -290,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="default: <data dir>/sample")
     p.set_defaults(func=_cmd_sample)
 
-    p = sub.add_parser("users", help="secretariats, Cabinet Office and operators: add, list, revoke")
+    p = sub.add_parser("users", help="secretariats, Cabinet Office and operators: add, list, set-email, revoke")
     users = p.add_subparsers(dest="action", required=True)
     q = users.add_parser("add", help="add a user; prints the password and token once")
     q.add_argument("name")
@@ -298,8 +303,14 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--consortium", action="append", metavar="CODE", help="a secretariat of CODE (repeatable)")
     who.add_argument("--cabinet", action="store_true", help="a Cabinet Office user (reads everything)")
     who.add_argument("--operator", action="store_true", help="an operator (runs the platform)")
+    q.add_argument("--email", metavar="ADDRESS", default=None, help="where notice digests go (secretariats)")
     q.add_argument("--json", action="store_true", help='print {"username", "password", "token"}')
-    q = users.add_parser("list", help="every user (never a password or token)")
+    q = users.add_parser("set-email", help="set or change (or --remove) the e-mail address of a user")
+    q.add_argument("name")
+    address = q.add_mutually_exclusive_group(required=True)
+    address.add_argument("address", nargs="?", default=None)
+    address.add_argument("--remove", action="store_true", help="no more e-mail to this user")
+    q = users.add_parser("list", help="every user with their e-mail address (never a password or token)")
     q.add_argument("--json", action="store_true")
     q = users.add_parser("revoke", help="revoke a user and their tokens")
     q.add_argument("name")
