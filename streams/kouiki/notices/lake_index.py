@@ -1,0 +1,210 @@
+"""What notices need of the raw lake, read once per lake file and kept while the file is unchanged.
+
+Per file: which quarterly reports landed (project and period), which registrations landed, and every
+dead-lettered row with what its document says about itself (read leniently: a dead letter may be
+anything, even not JSON). Lake files are written once under their final, offset-named name, so a
+file whose path, size and modification time are unchanged holds the same rows; only new files are
+read, and the merged index is rebuilt only when the set of files changed. A page that asks again a
+second later costs a directory listing and a ``stat`` per file.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pyarrow.parquet as pq
+
+from kouiki.config import Settings
+from kouiki.contract.model import Consortium, GateError, Project, decode
+from kouiki.contract.rules import ProjectEntry
+from kouiki.lake.files import DEAD_LETTER, FILE_PATTERN, LANDED, topic_dir
+from kouiki.messaging.topics import INGEST_TOPICS, REPORTS_TOPIC
+
+COLUMNS = ["_offset", "_value", "_status", "_ingested_at", "_error_class", "_error_message"]
+_KEPT_LAKES = 8  # indexes kept per process (one per data directory; tests use many)
+
+
+@dataclass(frozen=True)
+class DeadLetterRow:
+    """A dead-lettered message and what its document names, each None when it does not say (or
+    cannot be read)."""
+
+    topic: str
+    epoch: str
+    partition: int
+    offset: int
+    ingested_at: datetime
+    error_class: str | None
+    error_message: str | None
+    entity: str | None  # consortium, project or report (a document without ``entity`` is a report)
+    consortium_code: str | None
+    project_code: str | None
+    period: str | None
+    event_id: str | None
+
+
+@dataclass
+class LakeIndex:
+    """The whole lake, merged: latest project registrations, received reports, dead letters."""
+
+    projects: dict[str, ProjectEntry] = field(default_factory=dict)  # latest registration by submitted_at
+    reports: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (project, period) -> last landed
+    registrations: dict[str, datetime] = field(default_factory=dict)  # project or consortium code -> last landed
+    dead_letters: list[DeadLetterRow] = field(default_factory=list)  # newest first
+
+
+@dataclass(frozen=True)
+class _Registration:
+    submitted_at: datetime
+    code: str  # the project's code, or the consortium's
+    project: ProjectEntry | None  # None for a consortium registration
+    ingested_at: datetime
+
+
+@dataclass
+class _FileSummary:
+    reports: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    registrations: list[_Registration] = field(default_factory=list)
+    dead_letters: list[DeadLetterRow] = field(default_factory=list)
+
+
+class _ReportKeys(msgspec.Struct):
+    """The two fields of a landed report that say what it reports on (the rest is skipped)."""
+
+    project_code: str
+    period: str
+
+
+_REPORT_KEYS = msgspec.json.Decoder(_ReportKeys)
+_FileKey = tuple[int, int]  # modification time (ns), size
+
+
+@dataclass
+class _LakeCache:
+    files: dict[Path, tuple[_FileKey, _FileSummary]] = field(default_factory=dict)
+    signature: tuple[tuple[Path, _FileKey], ...] | None = None
+    index: LakeIndex = field(default_factory=LakeIndex)
+
+
+_lakes: OrderedDict[Path, _LakeCache] = OrderedDict()
+_lock = threading.Lock()
+
+
+def lake_index(settings: Settings) -> LakeIndex:
+    """The lake's index now (shared: do not modify it)."""
+    listed = _list_files(settings.raw_dir)
+    signature = tuple(sorted(listed.items()))
+    with _lock:
+        cache = _lakes.pop(settings.raw_dir, None) or _LakeCache()
+        _lakes[settings.raw_dir] = cache
+        while len(_lakes) > _KEPT_LAKES:
+            _lakes.popitem(last=False)
+        if cache.signature == signature:
+            return cache.index
+        files = {}
+        for path, key in signature:
+            known = cache.files.get(path)
+            files[path] = known if known is not None and known[0] == key else (key, _read_file(path))
+        cache.files, cache.signature = files, signature
+        cache.index = _merge([summary for _, summary in files.values()])
+        return cache.index
+
+
+def _list_files(raw_dir: Path) -> dict[Path, _FileKey]:
+    found = {}
+    for topic in INGEST_TOPICS:
+        folder = topic_dir(raw_dir, topic)
+        if not folder.is_dir():
+            continue
+        for path in folder.glob("epoch=*/partition=*/*.parquet"):
+            if FILE_PATTERN.match(path.name):
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:  # removed between listing and stat
+                    continue
+                found[path] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+def _read_file(path: Path) -> _FileSummary:
+    topic = path.parents[2].name
+    epoch = path.parents[1].name.removeprefix("epoch=")
+    partition = int(path.parent.name.removeprefix("partition="))
+    table = pq.read_table(path, columns=COLUMNS)
+    summary = _FileSummary()
+    columns = [table.column(name).to_pylist() for name in COLUMNS]
+    for offset, value, status, ingested_at, error_class, error_message in zip(*columns, strict=True):
+        if status == LANDED:
+            if topic == REPORTS_TOPIC:
+                _add_report(summary, value, ingested_at)
+            else:
+                _add_registration(summary, value, ingested_at)
+        elif status == DEAD_LETTER:
+            named = _named(value)
+            summary.dead_letters.append(
+                DeadLetterRow(topic, epoch, partition, offset, ingested_at, error_class, error_message, *named)
+            )
+    return summary
+
+
+def _add_report(summary: _FileSummary, value: bytes, ingested_at: datetime) -> None:
+    try:
+        keys = _REPORT_KEYS.decode(value)
+    except (msgspec.DecodeError, msgspec.ValidationError):  # not possible for a landed row; never fatal
+        return
+    key = (keys.project_code, keys.period)
+    summary.reports[key] = max(ingested_at, summary.reports.get(key, ingested_at))
+
+
+def _add_registration(summary: _FileSummary, value: bytes, ingested_at: datetime) -> None:
+    try:
+        doc = decode(value)
+    except GateError:
+        return
+    submitted_at = datetime.fromisoformat(doc.submitted_at)
+    if isinstance(doc, Project):
+        entry = ProjectEntry(doc.consortium_code, doc.start_fy, doc.end_fy, frozenset(k.kpi_code for k in doc.kpis))
+        summary.registrations.append(_Registration(submitted_at, doc.project_code, entry, ingested_at))
+    elif isinstance(doc, Consortium):
+        summary.registrations.append(_Registration(submitted_at, doc.consortium_code, None, ingested_at))
+
+
+def _named(value: bytes | None) -> tuple[str | None, str | None, str | None, str | None, str | None]:
+    """``entity, consortium_code, project_code, period, event_id`` of a dead-lettered document, each
+    None unless it is a string there; all None for a value that is not a JSON object."""
+    try:
+        doc: Any = msgspec.json.decode(value) if value else None
+    except (msgspec.DecodeError, RecursionError):
+        return None, None, None, None, None
+    if not isinstance(doc, dict):
+        return None, None, None, None, None
+
+    def text(name: str) -> str | None:
+        found = doc.get(name)
+        return found[:200] if isinstance(found, str) else None
+
+    return text("entity") or "report", text("consortium_code"), text("project_code"), text("period"), text("event_id")
+
+
+def _merge(summaries: list[_FileSummary]) -> LakeIndex:
+    index = LakeIndex()
+    registrations: list[_Registration] = []
+    for summary in summaries:
+        for key, at in summary.reports.items():
+            index.reports[key] = max(at, index.reports.get(key, at))
+        registrations.extend(summary.registrations)
+        index.dead_letters.extend(summary.dead_letters)
+    # As the lander's registry: a later registration (by submitted_at) replaces an earlier one.
+    for registration in sorted(registrations, key=lambda r: r.submitted_at):
+        if registration.project is not None:
+            index.projects[registration.code] = registration.project
+        at = registration.ingested_at
+        index.registrations[registration.code] = max(at, index.registrations.get(registration.code, at))
+    index.dead_letters.sort(key=lambda d: (d.ingested_at, d.topic, d.epoch, d.partition, d.offset), reverse=True)
+    return index
