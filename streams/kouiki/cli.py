@@ -9,7 +9,7 @@ import argparse
 import json
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from kouiki.config import ConfigError, Settings
@@ -228,6 +228,36 @@ def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_notices(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.notices.notice import today
+
+    day = args.today or today()
+    if args.action == "send":
+        from kouiki.notices.digests import send_digests
+
+        for line in send_digests(settings, day).lines():
+            print(line)
+        return 0
+    from kouiki.notices.listing import all_notices, notices_for
+
+    found = notices_for(settings, args.consortium, day) if args.consortium else all_notices(settings, day)
+    print(f"{'date':<10}  {'kind':<14} {'consortium':<14} {'project':<18} {'period':<9} notice")
+    for n in found:
+        print(
+            f"{n.day.isoformat():<10}  {n.kind:<14} {n.consortium_code or '-':<14} {n.project_code or '-':<18} "
+            f"{n.period or '-':<9} {n.title_ja} / {n.title_en}"
+        )
+    print(f"{len(found)} notices on {day.isoformat()}")
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2027-01-25") from exc
+
+
 def _timestamp(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -316,6 +346,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("name")
     p.set_defaults(func=_cmd_users)
 
+    p = sub.add_parser("notices", help="what secretariats must act on: list them, send the daily e-mail digest")
+    notices = p.add_subparsers(dest="action", required=True)
+    q = notices.add_parser("list", help="dead letters and reports due or overdue, newest first")
+    q.add_argument("--consortium", action="append", metavar="CODE", help="only this consortium (repeatable)")
+    q.add_argument("--today", type=_day, default=None, metavar="YYYY-MM-DD", help="default: today in Japan")
+    q = notices.add_parser("send", help="e-mail today's digest to each consortium's secretariats (once a day)")
+    q.add_argument("--today", type=_day, default=None, metavar="YYYY-MM-DD", help="default: today in Japan")
+    p.set_defaults(func=_cmd_notices)
+
     p = sub.add_parser("keys", help="signing keys of consortia and operators: add, list, revoke")
     keys = p.add_subparsers(dest="action", required=True)
     q = keys.add_parser("add", help="add a signing key; prints its secret once")
@@ -346,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, ServiceError | BuildError | ConfigError | IdentityError):
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        if args.command in ("users", "keys") and type(exc).__module__.startswith("sqlalchemy"):
+        if args.command in ("users", "keys", "notices") and type(exc).__module__.startswith("sqlalchemy"):
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             print(f"error: the identity store cannot be used: {first_line}", file=sys.stderr)
             return 2
