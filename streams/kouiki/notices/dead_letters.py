@@ -60,7 +60,7 @@ def _resent(index: LakeIndex, row: DeadLetterRow) -> bool:
         landed = index.registrations.get(row.consortium_code)
     else:
         return False
-    return landed is not None and landed > row.ingested_at
+    return landed is not None and landed > row.ingested_us
 
 
 def _notice(row: DeadLetterRow, consortium: str | None, day: date) -> Notice:

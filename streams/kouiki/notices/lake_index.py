@@ -13,11 +13,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kouiki.config import Settings
@@ -28,6 +30,7 @@ from kouiki.messaging.topics import INGEST_TOPICS, REPORTS_TOPIC
 
 COLUMNS = ["_offset", "_value", "_status", "_ingested_at", "_error_class", "_error_message"]
 _KEPT_LAKES = 8  # indexes kept per process (one per data directory; tests use many)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class DeadLetterRow:
     epoch: str
     partition: int
     offset: int
-    ingested_at: datetime
+    ingested_us: int  # when it was landed, in microseconds since 1970 (UTC), as the lake stores it
     error_class: str | None
     error_message: str | None
     entity: str | None  # consortium, project or report (a document without ``entity`` is a report)
@@ -48,14 +51,19 @@ class DeadLetterRow:
     period: str | None
     event_id: str | None
 
+    @property
+    def ingested_at(self) -> datetime:
+        return _EPOCH + timedelta(microseconds=self.ingested_us)
+
 
 @dataclass
 class LakeIndex:
-    """The whole lake, merged: latest project registrations, received reports, dead letters."""
+    """The whole lake, merged: latest project registrations, received reports, dead letters. Landing
+    times are microseconds since 1970 (converting 80,000 Arrow timestamps to datetimes costs seconds)."""
 
     projects: dict[str, ProjectEntry] = field(default_factory=dict)  # latest registration by submitted_at
-    reports: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (project, period) -> last landed
-    registrations: dict[str, datetime] = field(default_factory=dict)  # project or consortium code -> last landed
+    reports: dict[tuple[str, str], int] = field(default_factory=dict)  # (project, period) -> last landed
+    registrations: dict[str, int] = field(default_factory=dict)  # project or consortium code -> last landed
     dead_letters: list[DeadLetterRow] = field(default_factory=list)  # newest first
 
 
@@ -64,12 +72,12 @@ class _Registration:
     submitted_at: datetime
     code: str  # the project's code, or the consortium's
     project: ProjectEntry | None  # None for a consortium registration
-    ingested_at: datetime
+    ingested_us: int
 
 
 @dataclass
 class _FileSummary:
-    reports: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    reports: dict[tuple[str, str], int] = field(default_factory=dict)
     registrations: list[_Registration] = field(default_factory=list)
     dead_letters: list[DeadLetterRow] = field(default_factory=list)
 
@@ -137,32 +145,42 @@ def _read_file(path: Path) -> _FileSummary:
     epoch = path.parents[1].name.removeprefix("epoch=")
     partition = int(path.parent.name.removeprefix("partition="))
     table = pq.read_table(path, columns=COLUMNS)
+    table = table.set_column(
+        COLUMNS.index("_ingested_at"), "_ingested_at", table.column("_ingested_at").cast(pa.int64())
+    )
     summary = _FileSummary()
-    columns = [table.column(name).to_pylist() for name in COLUMNS]
-    for offset, value, status, ingested_at, error_class, error_message in zip(*columns, strict=True):
-        if status == LANDED:
-            if topic == REPORTS_TOPIC:
-                _add_report(summary, value, ingested_at)
-            else:
-                _add_registration(summary, value, ingested_at)
-        elif status == DEAD_LETTER:
-            named = _named(value)
-            summary.dead_letters.append(
-                DeadLetterRow(topic, epoch, partition, offset, ingested_at, error_class, error_message, *named)
+    landed = table.filter(pc.equal(table.column("_status"), LANDED))
+    add = _add_report if topic == REPORTS_TOPIC else _add_registration
+    for value, ingested_us in zip(
+        landed.column("_value").to_pylist(), landed.column("_ingested_at").to_pylist(), strict=True
+    ):
+        add(summary, value, ingested_us)
+    for row in table.filter(pc.equal(table.column("_status"), DEAD_LETTER)).to_pylist():
+        summary.dead_letters.append(
+            DeadLetterRow(
+                topic,
+                epoch,
+                partition,
+                row["_offset"],
+                row["_ingested_at"],
+                row["_error_class"],
+                row["_error_message"],
+                *_named(row["_value"]),
             )
+        )
     return summary
 
 
-def _add_report(summary: _FileSummary, value: bytes, ingested_at: datetime) -> None:
+def _add_report(summary: _FileSummary, value: bytes, ingested_us: int) -> None:
     try:
         keys = _REPORT_KEYS.decode(value)
     except (msgspec.DecodeError, msgspec.ValidationError):  # not possible for a landed row; never fatal
         return
     key = (keys.project_code, keys.period)
-    summary.reports[key] = max(ingested_at, summary.reports.get(key, ingested_at))
+    summary.reports[key] = max(ingested_us, summary.reports.get(key, ingested_us))
 
 
-def _add_registration(summary: _FileSummary, value: bytes, ingested_at: datetime) -> None:
+def _add_registration(summary: _FileSummary, value: bytes, ingested_us: int) -> None:
     try:
         doc = decode(value)
     except GateError:
@@ -170,9 +188,9 @@ def _add_registration(summary: _FileSummary, value: bytes, ingested_at: datetime
     submitted_at = datetime.fromisoformat(doc.submitted_at)
     if isinstance(doc, Project):
         entry = ProjectEntry(doc.consortium_code, doc.start_fy, doc.end_fy, frozenset(k.kpi_code for k in doc.kpis))
-        summary.registrations.append(_Registration(submitted_at, doc.project_code, entry, ingested_at))
+        summary.registrations.append(_Registration(submitted_at, doc.project_code, entry, ingested_us))
     elif isinstance(doc, Consortium):
-        summary.registrations.append(_Registration(submitted_at, doc.consortium_code, None, ingested_at))
+        summary.registrations.append(_Registration(submitted_at, doc.consortium_code, None, ingested_us))
 
 
 def _named(value: bytes | None) -> tuple[str | None, str | None, str | None, str | None, str | None]:
@@ -204,7 +222,7 @@ def _merge(summaries: list[_FileSummary]) -> LakeIndex:
     for registration in sorted(registrations, key=lambda r: r.submitted_at):
         if registration.project is not None:
             index.projects[registration.code] = registration.project
-        at = registration.ingested_at
+        at = registration.ingested_us
         index.registrations[registration.code] = max(at, index.registrations.get(registration.code, at))
-    index.dead_letters.sort(key=lambda d: (d.ingested_at, d.topic, d.epoch, d.partition, d.offset), reverse=True)
+    index.dead_letters.sort(key=lambda d: (d.ingested_us, d.topic, d.epoch, d.partition, d.offset), reverse=True)
     return index
