@@ -11,6 +11,7 @@ import pytest
 
 from kouiki.config import Settings
 from kouiki.messaging.topics import REGISTRY_TOPIC, REPORTS_TOPIC
+from kouiki.notices import lake_index
 from kouiki.notices.listing import all_notices, notices_for
 from kouiki.notices.notice import DEAD_LETTER, REPORT_DUE, REPORT_OVERDUE, Notice
 from tests.support.notices import Lake, project, report
@@ -175,3 +176,21 @@ def test_operators_see_every_consortium(lake: Lake) -> None:
 
 def test_an_empty_data_directory_has_no_notices(tmp_path: Path) -> None:
     assert notices_for(Settings(data_dir=tmp_path / "empty"), [A], TODAY) == []
+
+
+def test_a_new_process_reads_the_stored_summaries_not_the_lake(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    lake.land(REPORTS_TOPIC, [b"not json"], datetime(2027, 1, 21, tzinfo=UTC), dead=("InvalidJson", "x"))
+    before = all_notices(lake.settings, TODAY)
+    lake_index.forget()  # as in a new process
+
+    def unread(path: Path) -> None:
+        raise AssertionError(f"{path} read again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(lake_index, "_read_file", unread)
+        assert all_notices(lake.settings, TODAY) == before
+
+    lake_index.forget()
+    for stored in lake_index.summaries_dir(lake.settings).rglob("*.msgpack"):
+        stored.write_bytes(b"\x00garbage")  # unreadable: the lake file is read again
+    assert all_notices(lake.settings, TODAY) == before

@@ -3,13 +3,16 @@
 Per file: which quarterly reports landed (project and period), which registrations landed, and every
 dead-lettered row with what its document says about itself (read leniently: a dead letter may be
 anything, even not JSON). Lake files are written once under their final, offset-named name, so a
-file whose path, size and modification time are unchanged holds the same rows; only new files are
-read, and the merged index is rebuilt only when the set of files changed. A page that asks again a
-second later costs a directory listing and a ``stat`` per file.
+file whose path, size and modification time are unchanged holds the same rows. Each file's summary
+is kept in memory and under ``<data dir>/run/notices/lake/`` (MessagePack), so neither a second
+page view nor a new process reads the Parquet again; the merged index is rebuilt only when the set
+of files changed. A warm call costs a directory listing and a ``stat`` per file.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -28,13 +31,15 @@ from kouiki.contract.rules import ProjectEntry
 from kouiki.lake.files import DEAD_LETTER, FILE_PATTERN, LANDED, topic_dir
 from kouiki.messaging.topics import INGEST_TOPICS, REPORTS_TOPIC
 
+log = logging.getLogger(__name__)
+
 COLUMNS = ["_offset", "_value", "_status", "_ingested_at", "_error_class", "_error_message"]
+SUMMARY_VERSION = 1  # bump when _FileSummary changes: older stored summaries are then read again
 _KEPT_LAKES = 8  # indexes kept per process (one per data directory; tests use many)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class DeadLetterRow:
+class DeadLetterRow(msgspec.Struct, frozen=True):
     """A dead-lettered message and what its document names, each None when it does not say (or
     cannot be read)."""
 
@@ -67,19 +72,25 @@ class LakeIndex:
     dead_letters: list[DeadLetterRow] = field(default_factory=list)  # newest first
 
 
-@dataclass(frozen=True)
-class _Registration:
+class _Registration(msgspec.Struct, frozen=True):
     submitted_at: datetime
     code: str  # the project's code, or the consortium's
     project: ProjectEntry | None  # None for a consortium registration
     ingested_us: int
 
 
-@dataclass
-class _FileSummary:
-    reports: dict[tuple[str, str], int] = field(default_factory=dict)
-    registrations: list[_Registration] = field(default_factory=list)
-    dead_letters: list[DeadLetterRow] = field(default_factory=list)
+class _FileSummary(msgspec.Struct):
+    reports: list[tuple[str, str, int]] = msgspec.field(default_factory=list)  # project, period, landed
+    registrations: list[_Registration] = msgspec.field(default_factory=list)
+    dead_letters: list[DeadLetterRow] = msgspec.field(default_factory=list)
+
+
+class _Stored(msgspec.Struct):
+    """A file's summary on disk, with the version and file identity it was made for."""
+
+    version: int
+    file_key: tuple[int, int]
+    summary: _FileSummary
 
 
 class _ReportKeys(msgspec.Struct):
@@ -90,6 +101,7 @@ class _ReportKeys(msgspec.Struct):
 
 
 _REPORT_KEYS = msgspec.json.Decoder(_ReportKeys)
+_STORED = msgspec.msgpack.Decoder(_Stored)
 _FileKey = tuple[int, int]  # modification time (ns), size
 
 
@@ -106,8 +118,7 @@ _lock = threading.Lock()
 
 def lake_index(settings: Settings) -> LakeIndex:
     """The lake's index now (shared: do not modify it)."""
-    listed = _list_files(settings.raw_dir)
-    signature = tuple(sorted(listed.items()))
+    signature = tuple(sorted(_list_files(settings.raw_dir).items()))
     with _lock:
         cache = _lakes.pop(settings.raw_dir, None) or _LakeCache()
         _lakes[settings.raw_dir] = cache
@@ -118,10 +129,20 @@ def lake_index(settings: Settings) -> LakeIndex:
         files = {}
         for path, key in signature:
             known = cache.files.get(path)
-            files[path] = known if known is not None and known[0] == key else (key, _read_file(path))
+            files[path] = known if known is not None and known[0] == key else (key, _summary(settings, path, key))
         cache.files, cache.signature = files, signature
         cache.index = _merge([summary for _, summary in files.values()])
         return cache.index
+
+
+def forget() -> None:
+    """Drop the in-memory indexes, as a new process starts (the stored summaries stay)."""
+    with _lock:
+        _lakes.clear()
+
+
+def summaries_dir(settings: Settings) -> Path:
+    return settings.run_dir / "notices" / "lake"
 
 
 def _list_files(raw_dir: Path) -> dict[Path, _FileKey]:
@@ -138,6 +159,27 @@ def _list_files(raw_dir: Path) -> dict[Path, _FileKey]:
                     continue
                 found[path] = (stat.st_mtime_ns, stat.st_size)
     return found
+
+
+def _summary(settings: Settings, path: Path, key: _FileKey) -> _FileSummary:
+    """The stored summary of a lake file when it was made for this very file, else read the file and
+    store its summary (best effort: a read-only data directory only costs the next process time)."""
+    stored_path = summaries_dir(settings) / path.relative_to(settings.raw_dir).with_suffix(".msgpack")
+    try:
+        stored = _STORED.decode(stored_path.read_bytes())
+        if stored.version == SUMMARY_VERSION and stored.file_key == key:
+            return stored.summary
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        pass  # absent, unreadable or from another version: read the lake file
+    summary = _read_file(path)
+    try:
+        stored_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stored_path.with_name(f".{stored_path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(msgspec.msgpack.encode(_Stored(SUMMARY_VERSION, key, summary)))
+        os.replace(tmp, stored_path)
+    except OSError as exc:
+        log.debug("notice summary of %s not stored: %s", path, exc)
+    return summary
 
 
 def _read_file(path: Path) -> _FileSummary:
@@ -176,8 +218,7 @@ def _add_report(summary: _FileSummary, value: bytes, ingested_us: int) -> None:
         keys = _REPORT_KEYS.decode(value)
     except (msgspec.DecodeError, msgspec.ValidationError):  # not possible for a landed row; never fatal
         return
-    key = (keys.project_code, keys.period)
-    summary.reports[key] = max(ingested_us, summary.reports.get(key, ingested_us))
+    summary.reports.append((keys.project_code, keys.period, ingested_us))
 
 
 def _add_registration(summary: _FileSummary, value: bytes, ingested_us: int) -> None:
@@ -212,10 +253,13 @@ def _named(value: bytes | None) -> tuple[str | None, str | None, str | None, str
 
 def _merge(summaries: list[_FileSummary]) -> LakeIndex:
     index = LakeIndex()
+    reports = index.reports
     registrations: list[_Registration] = []
     for summary in summaries:
-        for key, at in summary.reports.items():
-            index.reports[key] = max(at, index.reports.get(key, at))
+        for project_code, period, at in summary.reports:
+            key = (project_code, period)
+            if reports.get(key, -1) < at:
+                reports[key] = at
         registrations.extend(summary.registrations)
         index.dead_letters.extend(summary.dead_letters)
     # As the lander's registry: a later registration (by submitted_at) replaces an earlier one.
