@@ -72,7 +72,9 @@ LABELS: dict[str, dict[str, str]] = {
     "direction": {"increase": "増加", "decrease": "減少"},
     "line_type": {"funding": "資金", "kpi": "KPI", "milestone": "マイルストーン"},  # the CSV sheet's rows
 }
-_CODE_BY_TEXT = {kind: {**{v: k for k, v in labels.items()}, **{k: k for k in labels}} for kind, labels in LABELS.items()}
+_CODE_BY_TEXT = {
+    kind: {**{v: k for k, v in labels.items()}, **{k: k for k in labels}} for kind, labels in LABELS.items()
+}
 
 _DIGITS = re.compile(r"^\d+$")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -113,12 +115,15 @@ def yen(value: Any) -> int:
             raise _not_yen(value)
         number = int(value)
     else:
-        text = _text(value).replace(",", "").removeprefix("¥").removesuffix("円").strip()
+        # A yen sign typed in Shift_JIS (CP932) is byte 0x5C, which decodes as a backslash.
+        text = _text(value).replace(",", "").lstrip("¥\\").removesuffix("円").strip()
         if not _DIGITS.match(text):
             raise _not_yen(value)
         number = int(text)
     if number < 0:
-        raise CellError(f"{_shown(value)} is negative; amounts are 0 or more yen", f"{_shown(value)} は負の値です（0円以上）")
+        raise CellError(
+            f"{_shown(value)} is negative; amounts are 0 or more yen", f"{_shown(value)} は負の値です（0円以上）"
+        )
     return number
 
 

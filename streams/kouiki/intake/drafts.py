@@ -29,7 +29,7 @@ class Draft:
     line: int
     cells: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    lines: int = 0  # rows of other sheets (funding, KPI...) joined to it
+    filled: bool = False  # whether a secretariat filled anything of it (else it is not a document)
 
     def fields(self, path: str, target: dict[str, Any], row: Row, keys: tuple[str, ...]) -> None:
         """Copy ``keys`` of ``row`` into ``target`` (the object at ``path``), each located."""
@@ -52,7 +52,6 @@ class Draft:
         self.problems.extend(row.problems)
         self.fields(path, item, row, keys)
         items.append(item)
-        self.lines += 1
 
     def records(self, file: Path, index: int, submitted_by: str) -> list[Record]:
         if self.problems:

@@ -48,7 +48,9 @@ def prefill_of(
     for doc in sorted(registrations, key=lambda d: datetime.fromisoformat(d.submitted_at)):
         if isinstance(doc, Project):
             latest[doc.project_code] = doc
-    projects = sorted((p for p in latest.values() if p.consortium_code == consortium_code), key=lambda p: p.project_code)
+    projects = sorted(
+        (p for p in latest.values() if p.consortium_code == consortium_code), key=lambda p: p.project_code
+    )
     codes = {p.project_code for p in projects}
     mine = [r for r in reports if isinstance(r, Report) and r.project_code in codes and r.period <= period]
     mine.sort(key=lambda r: (r.period, r.version, datetime.fromisoformat(r.submitted_at)))

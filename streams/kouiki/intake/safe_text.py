@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -21,7 +21,7 @@ def safe_text(text: str) -> str:
     return f"'{text}" if is_risky(text) else text
 
 
-def put(cell: Cell, value: Any) -> None:
+def put(cell: Cell | MergedCell, value: Any) -> None:
     """Write ``value`` into ``cell``; risky text is stored as a string with Excel's quote prefix
     (shown as typed, never evaluated) and reads back unchanged."""
     cell.value = value

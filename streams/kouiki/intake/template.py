@@ -142,10 +142,17 @@ def registration_workbook(consortium_code: str) -> bytes:
             "「登録_地域」: 事業ごとに 都道府県 と 按分比率（0 より大きく 1 以下、合計 1）を1行ずつ記入します。",
             "「登録_KPI」: 事業ごとの KPI を1行ずつ記入します（集計方法・方向は一覧から選択）。",
             "",
-            "送付方法: このファイル（.xlsx のまま）をポータルからアップロードするか、kouiki submit で送信してください。",
+            "送付方法: このファイル（.xlsx のまま）をポータルからアップロードするか、"
+            "kouiki submit で送信してください。",
         ],
     )
-    _sheet(book, PROJECTS, f"事業登録　{consortium_code}", [{"consortium_code": consortium_code}] * REGISTRATION_ROWS, choices)
+    _sheet(
+        book,
+        PROJECTS,
+        f"事業登録　{consortium_code}",
+        [{"consortium_code": consortium_code}] * REGISTRATION_ROWS,
+        choices,
+    )
     _sheet(book, AREAS, "登録_地域", [], choices)
     _sheet(book, PROJECT_KPIS, "登録_KPI", [], choices)
     return _saved(book)

@@ -27,6 +27,7 @@ def read_upload(name: str, raw: bytes, submitted_by: str, *, max_unpacked: int) 
             1,
             None,
             f"{suffix or 'this'} files are not supported; save the workbook as .xlsx (or send .csv, .json, .jsonl)",
-            f"{suffix or 'この形式の'} ファイルは受け付けていません。Excel ブック（.xlsx）で保存してください（.csv・.json・.jsonl も可）",
+            f"{suffix or 'この形式の'} ファイルは受け付けていません。"
+            "Excel ブック（.xlsx）で保存してください（.csv・.json・.jsonl も可）",
         )
     ]

@@ -102,7 +102,17 @@ PROJECT_PARTS = (
     Part(
         PROJECT_KPIS,
         "kpis",
-        ("kpi_code", "name_ja", "unit", "aggregation", "direction", "baseline", "target", "target_fy", "contributes_to"),
+        (
+            "kpi_code",
+            "name_ja",
+            "unit",
+            "aggregation",
+            "direction",
+            "baseline",
+            "target",
+            "target_fy",
+            "contributes_to",
+        ),
     ),
 )
 
@@ -239,7 +249,25 @@ def _documents(head: Head, parts: tuple[Part, ...], grids: dict[str, Grid], file
             lines.append((part, part_rows))
     if problems:  # a sheet that cannot be read would leave documents incomplete
         return problem_records(file, problems)
-    drafts: dict[str, tuple[Draft, bool]] = {}
+    drafts = _drafts(head, rows, problems)
+    for part, part_rows in lines:
+        for row in (r for r in part_rows if r.filled):
+            draft = drafts.get(row.values.get("project_code", ""))
+            if draft is None:
+                problems.append(_project_problem(row, head.sheet, None))
+                continue
+            draft.item(part.section, row, part.keys)
+            draft.filled = draft.filled or part.makes_document
+    records = problem_records(file, problems)
+    kept = [draft for draft in drafts.values() if draft.filled]
+    for index, draft in enumerate(kept, start=1):
+        records.extend(draft.records(file, index, by))
+    return records
+
+
+def _drafts(head: Head, rows: list[Row], problems: list[Problem]) -> dict[str, Draft]:
+    """A draft per project row of the head sheet, ``filled`` when its own fill-in cells are."""
+    drafts: dict[str, Draft] = {}
     for row in rows:
         code = row.values.get("project_code")
         if code is None and not row.filled and not row.problems:
@@ -247,25 +275,9 @@ def _documents(head: Head, parts: tuple[Part, ...], grids: dict[str, Grid], file
         if code is None or code in drafts:
             problems.append(_project_problem(row, head.sheet, code))
             continue
-        drafts[code] = (_draft(head, row), row.filled)
-    for part, part_rows in lines:
-        for row in part_rows:
-            if not row.filled:
-                continue
-            entry = drafts.get(row.values.get("project_code", ""))
-            if entry is None:
-                problems.append(_project_problem(row, head.sheet, None))
-                continue
-            entry[0].item(part.section, row, part.keys)
-            if part.makes_document:
-                drafts[row.values["project_code"]] = (entry[0], True)
-    records = problem_records(file, problems)
-    index = 0
-    for draft, made in drafts.values():
-        if made:
-            index += 1
-            records.extend(draft.records(file, index, by))
-    return records
+        drafts[code] = _draft(head, row)
+        drafts[code].filled = row.filled
+    return drafts
 
 
 def _draft(head: Head, row: Row) -> Draft:
