@@ -20,7 +20,7 @@ HEADER = (
 ROWS = [
     'KR-TST-01,KR-TST-01-P01,FY2026Q3,1,順調,40,計画どおり,funding,national_grant,計画,"￥12,000,000",,,13 東京都,,,,,',
     "KR-TST-01,KR-TST-01-P01,FY2026Q3,1,,,,funding,民間,executed,１２０００,,,,,,,,",
-    "KR-TST-01,KR-TST-01-P01,FY2026Q3,1,,,,kpi,,,,TRAINEES,\"1,200\",,,,,,",
+    'KR-TST-01,KR-TST-01-P01,FY2026Q3,1,,,,kpi,,,,TRAINEES,"1,200",,,,,,',
     "KR-TST-01,KR-TST-01-P01,FY2026Q3,1,,,,milestone,,,,,,,M01,研修開始,2026/10/1,完了,2026/10/3",
     ",,,,,,,,,,,,,,,,,,",
 ]

@@ -58,10 +58,12 @@ def _lookup(sheet: Sheet) -> dict[str, Column]:
     return table
 
 
-def is_header(sheet: Sheet, cells: Sequence[Any]) -> bool:
-    """Whether a row names at least one of the sheet's columns (a title row above names none)."""
+def is_header(sheet: Sheet, cells: Sequence[Any], *, every: bool = False) -> bool:
+    """Whether a row names one of the sheet's columns (a title row above names none), or with
+    ``every`` names nothing else (a second header row, not a data row that happens to hold a label)."""
     table = _lookup(sheet)
-    return any(isinstance(v, str) and heading(v) in table for v in cells)
+    named = [isinstance(v, str) and heading(v) in table for v in cells if not blank(v)]
+    return bool(named) and (all(named) if every else any(named))
 
 
 def match_header(sheet: Sheet, cells: Sequence[Any], locate: Locate, row_place: str) -> Header:

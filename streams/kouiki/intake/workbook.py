@@ -230,7 +230,7 @@ def sheet_rows(sheet: Sheet, grid: Grid) -> tuple[list[Row], list[Problem]]:
     header = match_header(sheet, cells, _locator(sheet.name, start + 1), f"{sheet.name}!A{start + 1}:{last}{start + 1}")
     if header.problems:
         return [], header.problems
-    first_data = start + 2 if start + 1 < len(grid) and is_header(sheet, grid[start + 1]) else start + 1
+    first_data = start + 2 if start + 1 < len(grid) and is_header(sheet, grid[start + 1], every=True) else start + 1
     rows = []
     for index in range(first_data, len(grid)):
         row = read_row(header, grid[index], index + 1, _locator(sheet.name, index + 1))
