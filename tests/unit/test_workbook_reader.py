@@ -127,3 +127,14 @@ def test_an_untouched_report_row_without_lines_makes_no_report() -> None:
     book["報告"]["F2"] = None
     records = _read(book)
     assert [r.error for r in records] == ["the workbook holds no filled rows"]
+
+
+def test_a_merged_range_reaching_past_the_stored_cells_still_applies() -> None:
+    book = _book(funding=[["KR-TST-01-P01", "融資", "計画", None, None]])
+    sheet = book["資金"]
+    sheet["E2"] = 4000
+    sheet.merge_cells("E2:E3")
+    sheet["A3"], sheet["B3"], sheet["C3"] = "KR-TST-01-P01", "融資", "確定"
+    (record,) = _read(book)
+    assert [line["amount_jpy"] for line in _doc(record)["funding"]] == [4000, 4000]
+    assert record.cells["$.funding[1].amount_jpy"] == "資金!E3"

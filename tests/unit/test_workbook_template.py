@@ -286,3 +286,20 @@ def test_the_prefill_reads_registrations_and_reports_from_the_lake(tmp_path: Pat
     assert data.versions == {"KR-TST-01-P01": 2}
     assert [m.milestone_code for m in data.milestones["KR-TST-01-P01"]] == ["M01"]
     assert prefill(settings, "KR-TST-01", "FY2026Q4").versions == {}
+
+
+def test_the_template_commands_write_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kouiki import cli
+
+    settings = Settings(data_dir=tmp_path / "data")
+    _land(settings, REGISTRY_TOPIC, REGISTRATIONS, "")
+    monkeypatch.setenv("KOUIKI_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("KOUIKI_BOOTSTRAP_SERVERS", "127.0.0.1:9")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["template", "report", "--consortium", "KR-TST-01", "--period", "FY2026Q3"]) == 0
+    book = openpyxl.load_workbook(tmp_path / "報告様式_KR-TST-01_FY2026Q3.xlsx")
+    assert book["報告"]["B4"].value == "KR-TST-01-P01"
+    assert cli.main(["template", "registration", "--consortium", "KR-TST-01", "-o", "reg.xlsx"]) == 0
+    assert openpyxl.load_workbook(tmp_path / "reg.xlsx")["事業登録"]["A4"].value == "KR-TST-01"
+    with pytest.raises(SystemExit):
+        cli.main(["template", "report", "--consortium", "KR-TST-01", "--period", "FY2026"])

@@ -44,6 +44,7 @@ from kouiki.intake.sheet_rows import NO_VALUE, Problem, Row, is_header, match_he
 from kouiki.intake.zip_safety import checked_zip
 
 HEADER_SEARCH_ROWS = 10  # a header row is looked for this far down (a title row may come first)
+MAX_COLUMNS = 64  # no sheet of the templates is wider; a merged range beyond is not spread further
 
 Grid = list[list[Any]]
 
@@ -199,9 +200,11 @@ def _apply_xml_facts(grid: Grid, xml: bytes) -> None:
         if first_row is None or first_col is None or first_row > len(grid):
             continue
         value = _cell(grid, first_row, first_col)
+        last_col = min(last_col or first_col, MAX_COLUMNS)
         for r in range(first_row, min(last_row or first_row, len(grid)) + 1):
             cells = grid[r - 1]
-            for c in range(first_col, min(last_col or first_col, len(cells)) + 1):
+            cells.extend([None] * (last_col - len(cells)))  # a row's trailing merged cells may not be stored
+            for c in range(first_col, last_col + 1):
                 cells[c - 1] = value
 
 
