@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,7 +19,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils.cell import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 
 from kouiki.config import Settings
 from kouiki.contract.periods import due_date, parse_quarter
@@ -65,7 +63,7 @@ def report_workbook_of(data: Prefill, *, today: date | None = None) -> bytes:
     choices = _Choices(book, codes)
     due = due_date(data.period)
     _instructions(
-        book.active,
+        book,
         [
             f"四半期報告様式　連携体 {data.consortium_code}　期間 {data.period}",
             f"提出期限: {due:%Y年%m月%d日}" + (f"（作成日 {today:%Y年%m月%d日}）" if today else ""),
@@ -133,7 +131,7 @@ def registration_workbook(consortium_code: str) -> bytes:
     book = Workbook()
     choices = _Choices(book, [])
     _instructions(
-        book.active,
+        book,
         [
             f"事業登録様式　連携体 {consortium_code}",
             "",
@@ -158,12 +156,8 @@ def registration_workbook(consortium_code: str) -> bytes:
     return _saved(book)
 
 
-@dataclass
 class _Choices:
     """The hidden sheet of drop-down lists; ``formula(kind)`` is the range a validation points at."""
-
-    sheet: Worksheet
-    columns: dict[str, str]
 
     def __init__(self, book: Workbook, project_codes: Sequence[str]) -> None:
         self.sheet = book.create_sheet(CHOICES)
@@ -171,7 +165,7 @@ class _Choices:
         lists: dict[str, list[str]] = {kind: list(labels.values()) for kind, labels in LABELS.items()}
         lists["pref"] = [pref_choice(code) for code in PREFECTURES]
         lists["project_code"] = list(project_codes)
-        self.columns = {}
+        self.columns: dict[str, str] = {}
         for index, (kind, values) in enumerate(lists.items(), start=1):
             letter = get_column_letter(index)
             put(self.sheet.cell(1, index), kind)
@@ -184,7 +178,8 @@ class _Choices:
         return self.columns.get(kind)
 
 
-def _instructions(sheet: Worksheet | Any, lines: list[str]) -> None:
+def _instructions(book: Workbook, lines: list[str]) -> None:
+    sheet = book.worksheets[0]  # the sheet a new workbook opens on
     sheet.title = "説明"
     for row, line in enumerate(lines, start=1):
         put(sheet.cell(row, 1), line)
