@@ -15,6 +15,7 @@ row): 20 consortia of 100 projects, each report with 9 funding lines, 2 KPI valu
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import statistics
 import tempfile
@@ -88,6 +89,7 @@ def _bare(raw: bytes, read_only: bool) -> None:
 def _median(runs: int, fn: Callable[[], object]) -> float:
     times = []
     for _ in range(runs):
+        gc.collect()  # start each run without the garbage of the one before (full mode leaves much)
         started = time.perf_counter()
         fn()
         times.append(time.perf_counter() - started)
