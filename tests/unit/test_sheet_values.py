@@ -91,7 +91,10 @@ def test_enumerations_accept_the_code_or_the_drop_down_label() -> None:
     assert "順調" in caught.value.ja
 
 
-@pytest.mark.parametrize(("typed", "code"), [("13", "13"), (13, "13"), ("13 東京都", "13"), ("東京都", "13"), ("１３", "13"), ("1", "01"), ("47 沖縄県", "47")])
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("13", "13"), (13, "13"), ("13 東京都", "13"), ("東京都", "13"), ("１３", "13"), ("1", "01"), ("47 沖縄県", "47")],
+)
 def test_prefectures(typed: Any, code: str) -> None:
     assert cv.pref(typed) == code
 
