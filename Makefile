@@ -5,7 +5,7 @@ VENV := .venv/bin
 export KOUIKI_DATA_DIR ?= $(CURDIR)/data
 PYTHON_DIRS := streams dags tests infra bench
 
-.PHONY: help install demo up down test test-prereqs test-unit test-integration lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards bench-gateway
+.PHONY: help install demo up down test test-prereqs test-unit test-integration lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards bench-gateway bench-workbook
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ bench-ingest: install ## submit and landing throughput against bare kafka-python
 
 bench-gateway: install ## REST gateway latency: a 1-document and a 1,000-document JSONL POST (median)
 	@$(VENV)/python bench/bench_gateway.py
+
+bench-workbook: install ## reading and checking a 2,000-report Excel workbook, beside bare openpyxl (median of 3)
+	@$(VENV)/python bench/bench_workbook.py
 
 bench-dbt: install ## full dbt build time and slowest models on the national-scale dataset
 	@$(VENV)/python bench/bench_dbt.py

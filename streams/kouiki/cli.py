@@ -71,6 +71,31 @@ def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if outcome.problems else 0
 
 
+def _cmd_template(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.intake import template
+
+    if args.kind == "report":
+        content = template.report_workbook(settings, args.consortium, args.period)
+        default = f"報告様式_{args.consortium}_{args.period}.xlsx"
+    else:
+        content = template.registration_workbook(args.consortium)
+        default = f"事業登録様式_{args.consortium}.xlsx"
+    out: Path = args.out or Path(default)
+    out.write_bytes(content)
+    print(out)
+    return 0
+
+
+def _quarter(text: str) -> str:
+    from kouiki.contract.periods import parse_quarter
+
+    try:
+        parse_quarter(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from kouiki.landing.coordinator import land
 
@@ -279,14 +304,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["start", "stop", "status"])
     p.set_defaults(func=_cmd_portal)
 
-    p = sub.add_parser("submit", help="validate report files (JSON, JSONL, CSV) and send them")
+    p = sub.add_parser("submit", help="validate report files (JSON, JSONL, CSV, XLSX) and send them")
     p.add_argument("paths", nargs="+", type=Path, help="files or folders")
     p.add_argument("--dry-run", action="store_true", help="validate only, send nothing")
     p.add_argument("--all-or-nothing", action="store_true", help="send nothing if any document is invalid")
-    p.add_argument("--submitted-by", default=None, help="for CSV sheets: who submits (default: user@host)")
+    p.add_argument("--submitted-by", default=None, help="for CSV and XLSX sheets: who submits (default: user@host)")
     p.add_argument("--key-id", default=None, help="the signing key's id (default: KOUIKI_KEY_ID)")
     p.add_argument("--secret", default=None, help="the signing key's secret (default: KOUIKI_KEY_SECRET)")
     p.set_defaults(func=_cmd_submit)
+
+    p = sub.add_parser("template", help="write an Excel template: a quarterly report or a project registration")
+    kinds = p.add_subparsers(dest="kind", required=True)
+    q = kinds.add_parser("report", help="the report template, pre-filled with the consortium's registered projects")
+    q.add_argument("--consortium", required=True, metavar="CODE")
+    q.add_argument("--period", required=True, type=_quarter, metavar="FY2026Q3")
+    q.add_argument("-o", "--out", type=Path, default=None, help="default: 報告様式_<CODE>_<PERIOD>.xlsx here")
+    q = kinds.add_parser("registration", help="a blank project registration template")
+    q.add_argument("--consortium", required=True, metavar="CODE")
+    q.add_argument("-o", "--out", type=Path, default=None, help="default: 事業登録様式_<CODE>.xlsx here")
+    p.set_defaults(func=_cmd_template)
 
     p = sub.add_parser("ingest", help="land what is on the topics now into the raw lake")
     p.add_argument(
