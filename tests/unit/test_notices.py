@@ -122,7 +122,10 @@ def test_a_dead_letter_of_consortium_a_is_a_notice_for_a_and_never_for_b(lake: L
 
 def test_a_dead_letter_resent_and_landed_afterwards_is_no_longer_a_notice(lake: Lake) -> None:
     lake.land(
-        REGISTRY_TOPIC, [project(f"{A}-P05", 2026, 2026)], datetime(2027, 1, 10, tzinfo=UTC), dead=("unsigned", "no")
+        REGISTRY_TOPIC,
+        [project(f"{A}-P05", 2026, 2026)],
+        datetime(2027, 1, 10, tzinfo=UTC),
+        dead=("RuleViolation", "x"),
     )
     lake.land(REPORTS_TOPIC, [report(f"{A}-P01", "FY2026Q2")], datetime(2027, 1, 10, tzinfo=UTC), dead=("x", "y"))
     refused = [n.project_code for n in notices_for(lake.settings, [A], TODAY) if n.kind == DEAD_LETTER]
@@ -145,6 +148,14 @@ def test_the_day_of_a_dead_letter_is_the_day_in_japan(lake: Lake) -> None:
     lake.land(REPORTS_TOPIC, [report(f"{A}-P01", "FY2026Q3")], datetime(2027, 1, 19, 16, tzinfo=UTC), dead=("a", "b"))
     [notice] = [n for n in notices_for(lake.settings, [A], TODAY) if n.kind == DEAD_LETTER]
     assert notice.day == date(2027, 1, 20)
+
+
+@pytest.mark.parametrize("reason", ["unsigned", "bad_signature", "unknown_key", "revoked_key", "not_authorized"])
+def test_a_document_whose_sender_is_unproven_is_no_notice_for_the_consortium_it_names(lake: Lake, reason: str) -> None:
+    lake.land(REPORTS_TOPIC, [report(f"{A}-P01", "FY2026Q3")], datetime(2027, 1, 21, tzinfo=UTC), dead=(reason, "x"))
+    assert all(n.kind != DEAD_LETTER for n in notices_for(lake.settings, [A, B], TODAY))
+    [notice] = [n for n in all_notices(lake.settings, TODAY) if n.kind == DEAD_LETTER]
+    assert notice.consortium_code is None
 
 
 def test_unreadable_dead_letters_go_to_operators_only(lake: Lake) -> None:

@@ -3,7 +3,9 @@
 A dead letter stays a notice for ``DEAD_LETTER_DAYS`` after it was refused, unless the same thing was
 landed after it (a report of the same project and period, a registration of the same code): the
 secretariat has then fixed and resent it. A document that names no consortium (not JSON, or no
-readable ``consortium_code`` or ``project_code``) is shown to operators only.
+readable ``consortium_code`` or ``project_code``) is shown to operators only, and so is one refused
+because its signature did not prove who sent it: anyone can name any consortium in a document, and
+such a notice would let them write into another consortium's portal and mailbox.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from kouiki.contract.model import CONSORTIUM_CODE, PROJECT_CODE
+from kouiki.identity.keys import BAD_SIGNATURE, NOT_AUTHORIZED, REVOKED_KEY, UNKNOWN_KEY, UNSIGNED
 from kouiki.notices.fixes import fix_for
 from kouiki.notices.lake_index import DeadLetterRow, LakeIndex
 from kouiki.notices.notice import DEAD_LETTER, TIMEZONE, Notice
@@ -25,11 +28,14 @@ LABELS = {  # entity -> (Japanese, English)
     "consortium": ("連携体登録", "Consortium registration"),
 }
 UNKNOWN_LABEL = ("文書", "Document")
+UNPROVEN_SENDER = frozenset({UNSIGNED, BAD_SIGNATURE, UNKNOWN_KEY, REVOKED_KEY, NOT_AUTHORIZED})
 
 
 def consortium_of(row: DeadLetterRow) -> str | None:
     """The consortium a dead-lettered document names: its ``consortium_code``, else the consortium
-    part of its ``project_code``; None when neither is a well-formed code."""
+    part of its ``project_code``; None when neither is a well-formed code or the sender is unproven."""
+    if row.error_class in UNPROVEN_SENDER:
+        return None
     if row.consortium_code is not None:
         return row.consortium_code if CONSORTIUM_CODE.matches(row.consortium_code) else None
     if row.project_code is not None and PROJECT_CODE.matches(row.project_code):
