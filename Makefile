@@ -5,7 +5,7 @@ VENV := .venv/bin
 export KOUIKI_DATA_DIR ?= $(CURDIR)/data
 PYTHON_DIRS := streams dags tests infra bench
 
-.PHONY: help install demo up down test test-prereqs test-unit test-integration lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards bench-gateway bench-portal
+.PHONY: help install demo up down test test-prereqs test-unit test-integration lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards bench-gateway bench-workbook bench-portal
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ bench-ingest: install ## submit and landing throughput against bare kafka-python
 
 bench-gateway: install ## REST gateway latency: a 1-document and a 1,000-document JSONL POST (median)
 	@$(VENV)/python bench/bench_gateway.py
+
+bench-workbook: install ## reading and checking a 2,000-report Excel workbook, beside bare openpyxl (median of 3)
+	@$(VENV)/python bench/bench_workbook.py
 
 bench-portal: install ## portal page latency (median, p95) beside /healthz: login, every page, an .xlsx upload check
 	@$(VENV)/python bench/bench_portal.py

@@ -9,7 +9,7 @@ import argparse
 import json
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from kouiki.config import ConfigError, Settings
@@ -69,6 +69,31 @@ def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
         f"checked {outcome.checked} documents: {valid} valid, {len(outcome.problems)} problems; {verb}", file=sys.stderr
     )
     return 1 if outcome.problems else 0
+
+
+def _cmd_template(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.intake import template
+
+    if args.kind == "report":
+        content = template.report_workbook(settings, args.consortium, args.period)
+        default = f"報告様式_{args.consortium}_{args.period}.xlsx"
+    else:
+        content = template.registration_workbook(args.consortium)
+        default = f"事業登録様式_{args.consortium}.xlsx"
+    out: Path = args.out or Path(default)
+    out.write_bytes(content)
+    print(out)
+    return 0
+
+
+def _quarter(text: str) -> str:
+    from kouiki.contract.periods import parse_quarter
+
+    try:
+        parse_quarter(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -153,7 +178,7 @@ def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "add":
         kind = OPERATOR if args.operator else CABINET if args.cabinet else SECRETARIAT
-        new = users.add_user(settings, args.name, kind, args.consortium or [])
+        new = users.add_user(settings, args.name, kind, args.consortium or [], email=args.email)
         if args.json:
             print(json.dumps({"username": new.username, "password": new.password, "token": new.token}))
         else:
@@ -163,6 +188,10 @@ def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "revoke":
         users.revoke_user(settings, args.name)
         print(f"user {args.name} revoked, with every token of theirs")
+    elif args.action == "set-email":
+        address = None if args.remove else args.address
+        users.set_email(settings, args.name, address)
+        print(f"user {args.name}: e-mail {address or 'removed'}")
     else:
         listed = users.list_users(settings)
         if args.json:
@@ -174,16 +203,17 @@ def _cmd_users(args: argparse.Namespace, settings: Settings) -> int:
                     "created_at": u.created_at.isoformat(),
                     "revoked_at": u.revoked_at.isoformat() if u.revoked_at else None,
                     "active_tokens": u.active_tokens,
+                    "email": u.email,
                 }
                 for u in listed
             ]
             print(json.dumps(rows, ensure_ascii=False))
         else:
-            print(f"{'username':<24} {'kind':<12} {'created':<17} {'revoked':<17} tokens  consortia")
+            print(f"{'username':<24} {'kind':<12} {'created':<17} {'revoked':<17} tokens  {'consortia':<24} e-mail")
             for u in listed:
                 print(
                     f"{u.username:<24} {u.kind:<12} {_moment(u.created_at):<17} {_moment(u.revoked_at):<17} "
-                    f"{u.active_tokens:>6}  {','.join(u.consortia) or '-'}"
+                    f"{u.active_tokens:>6}  {','.join(u.consortia) or '-':<24} {u.email or '-'}"
                 )
     return 0
 
@@ -223,6 +253,36 @@ def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_notices(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.notices.notice import today
+
+    day = args.today or today()
+    if args.action == "send":
+        from kouiki.notices.digests import send_digests
+
+        for line in send_digests(settings, day).lines():
+            print(line)
+        return 0
+    from kouiki.notices.listing import all_notices, notices_for
+
+    found = notices_for(settings, args.consortium, day) if args.consortium else all_notices(settings, day)
+    print(f"{'date':<10}  {'kind':<14} {'consortium':<14} {'project':<18} {'period':<9} notice")
+    for n in found:
+        print(
+            f"{n.day.isoformat():<10}  {n.kind:<14} {n.consortium_code or '-':<14} {n.project_code or '-':<18} "
+            f"{n.period or '-':<9} {n.title_ja} / {n.title_en}"
+        )
+    print(f"{len(found)} notices on {day.isoformat()}")
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2027-01-25") from exc
+
+
 def _timestamp(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -244,14 +304,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["start", "stop", "status"])
     p.set_defaults(func=_cmd_portal)
 
-    p = sub.add_parser("submit", help="validate report files (JSON, JSONL, CSV) and send them")
+    p = sub.add_parser("submit", help="validate report files (JSON, JSONL, CSV, XLSX) and send them")
     p.add_argument("paths", nargs="+", type=Path, help="files or folders")
     p.add_argument("--dry-run", action="store_true", help="validate only, send nothing")
     p.add_argument("--all-or-nothing", action="store_true", help="send nothing if any document is invalid")
-    p.add_argument("--submitted-by", default=None, help="for CSV sheets: who submits (default: user@host)")
+    p.add_argument("--submitted-by", default=None, help="for CSV and XLSX sheets: who submits (default: user@host)")
     p.add_argument("--key-id", default=None, help="the signing key's id (default: KOUIKI_KEY_ID)")
     p.add_argument("--secret", default=None, help="the signing key's secret (default: KOUIKI_KEY_SECRET)")
     p.set_defaults(func=_cmd_submit)
+
+    p = sub.add_parser("template", help="write an Excel template: a quarterly report or a project registration")
+    kinds = p.add_subparsers(dest="kind", required=True)
+    q = kinds.add_parser("report", help="the report template, pre-filled with the consortium's registered projects")
+    q.add_argument("--consortium", required=True, metavar="CODE")
+    q.add_argument("--period", required=True, type=_quarter, metavar="FY2026Q3")
+    q.add_argument("-o", "--out", type=Path, default=None, help="default: 報告様式_<CODE>_<PERIOD>.xlsx here")
+    q = kinds.add_parser("registration", help="a blank project registration template")
+    q.add_argument("--consortium", required=True, metavar="CODE")
+    q.add_argument("-o", "--out", type=Path, default=None, help="default: 事業登録様式_<CODE>.xlsx here")
+    p.set_defaults(func=_cmd_template)
 
     p = sub.add_parser("ingest", help="land what is on the topics now into the raw lake")
     p.add_argument(
@@ -290,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="default: <data dir>/sample")
     p.set_defaults(func=_cmd_sample)
 
-    p = sub.add_parser("users", help="secretariats, Cabinet Office and operators: add, list, revoke")
+    p = sub.add_parser("users", help="secretariats, Cabinet Office and operators: add, list, set-email, revoke")
     users = p.add_subparsers(dest="action", required=True)
     q = users.add_parser("add", help="add a user; prints the password and token once")
     q.add_argument("name")
@@ -298,12 +369,27 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--consortium", action="append", metavar="CODE", help="a secretariat of CODE (repeatable)")
     who.add_argument("--cabinet", action="store_true", help="a Cabinet Office user (reads everything)")
     who.add_argument("--operator", action="store_true", help="an operator (runs the platform)")
+    q.add_argument("--email", metavar="ADDRESS", default=None, help="where notice digests go (secretariats)")
     q.add_argument("--json", action="store_true", help='print {"username", "password", "token"}')
-    q = users.add_parser("list", help="every user (never a password or token)")
+    q = users.add_parser("set-email", help="set or change (or --remove) the e-mail address of a user")
+    q.add_argument("name")
+    address = q.add_mutually_exclusive_group(required=True)
+    address.add_argument("address", nargs="?", default=None)
+    address.add_argument("--remove", action="store_true", help="no more e-mail to this user")
+    q = users.add_parser("list", help="every user with their e-mail address (never a password or token)")
     q.add_argument("--json", action="store_true")
     q = users.add_parser("revoke", help="revoke a user and their tokens")
     q.add_argument("name")
     p.set_defaults(func=_cmd_users)
+
+    p = sub.add_parser("notices", help="what secretariats must act on: list them, send the daily e-mail digest")
+    notices = p.add_subparsers(dest="action", required=True)
+    q = notices.add_parser("list", help="dead letters and reports due or overdue, newest first")
+    q.add_argument("--consortium", action="append", metavar="CODE", help="only this consortium (repeatable)")
+    q.add_argument("--today", type=_day, default=None, metavar="YYYY-MM-DD", help="default: today in Japan")
+    q = notices.add_parser("send", help="e-mail today's digest to each consortium's secretariats (once a day)")
+    q.add_argument("--today", type=_day, default=None, metavar="YYYY-MM-DD", help="default: today in Japan")
+    p.set_defaults(func=_cmd_notices)
 
     p = sub.add_parser("keys", help="signing keys of consortia and operators: add, list, revoke")
     keys = p.add_subparsers(dest="action", required=True)
@@ -335,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, ServiceError | BuildError | ConfigError | IdentityError):
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        if args.command in ("users", "keys") and type(exc).__module__.startswith("sqlalchemy"):
+        if args.command in ("users", "keys", "notices") and type(exc).__module__.startswith("sqlalchemy"):
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             print(f"error: the identity store cannot be used: {first_line}", file=sys.stderr)
             return 2

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-EXPECTED = {"kouiki_ingest", "kouiki_transform", "kouiki_publish", "kouiki_quality"}
+EXPECTED = {"kouiki_ingest", "kouiki_transform", "kouiki_publish", "kouiki_quality", "kouiki_notices"}
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,7 @@ def test_dag_files_import_nothing_heavy_at_parse_time(tmp_path: Path) -> None:
         "kouiki.messaging",
         "kouiki.warehouse",
         "kouiki.services",
+        "kouiki.notices",
     ]
     code = (
         "import runpy, sys\n"
@@ -109,6 +110,13 @@ def test_quality_runs_daily_and_writes_no_asset(dagbag: Any) -> None:
     quality = dagbag.dags["kouiki_quality"]
     assert quality.timetable.expression == "0 7 * * *"
     assert all(not t.outlets for t in quality.tasks)  # read-only: it triggers nothing
+
+
+def test_notices_run_daily_after_quality_and_write_no_asset(dagbag: Any) -> None:
+    notices = dagbag.dags["kouiki_notices"]
+    assert notices.timetable.expression == "0 8 * * *"
+    assert [t.task_id for t in notices.tasks] == ["send_notice_digests"]
+    assert all(not t.outlets for t in notices.tasks)
 
 
 def test_ingest_schedule_comes_from_the_environment(tmp_path: Path) -> None:

@@ -1,9 +1,13 @@
-"""The identity store: four tables in SQLite under the data directory, or PostgreSQL when
+"""The identity store: five tables in SQLite under the data directory, or PostgreSQL when
 ``KOUIKI_IDENTITY_DB_URL`` names one (SQLAlchemy Core).
 
-``users`` (passwords as scrypt hashes), ``tokens`` (SHA-256 digests only), ``keys`` (signing secrets
-encrypted with the platform key) and ``audit`` (append-only). None of it is usable without the
-platform key or the people's own passwords and tokens.
+``users`` (passwords as scrypt hashes, an optional e-mail address for notice digests), ``tokens``
+(SHA-256 digests only), ``keys`` (signing secrets encrypted with the platform key), ``audit``
+(append-only) and ``notice_digests`` (the daily notice e-mails sent, one per consortium and day).
+None of it is usable without the platform key or the people's own passwords and tokens.
+
+Tables are created with ``create_all``; a column added after a store was first created is added by
+``_add_missing_columns`` when the engine is made (``create_all`` never alters an existing table).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime),
+    sa.Column("email", sa.String(254)),  # where notice digests go; added to older stores on first use
     sa.CheckConstraint("kind in ('operator', 'cabinet', 'secretariat')", name="users_kind"),
 )
 
@@ -86,6 +91,22 @@ audit = sa.Table(
     sa.Column("source", sa.String(200), nullable=False),
 )
 
+notice_digests = sa.Table(
+    "notice_digests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("consortium_code", sa.String(64), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=False),
+    sa.Column("recipients", sa.JSON, nullable=False),
+    sa.Column("notices", sa.Integer, nullable=False),
+    # One digest per consortium and day: a second run, or a concurrent one, inserts nothing.
+    sa.UniqueConstraint("consortium_code", "day", name="notice_digests_one_a_day"),
+)
+
+# Columns added after the first release, by table: a store created by an earlier version lacks them.
+ADDED_COLUMNS = {"users": ("email",)}
+
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -111,10 +132,29 @@ def engine(settings: Settings) -> Engine:
         if created.dialect.name == "sqlite":
             sa.event.listen(created, "connect", _sqlite_pragmas)
         metadata.create_all(created)
+        _add_missing_columns(created)
         if not settings.identity_db_url:
             settings.identity_db_path.chmod(0o600)
         _engines[key] = created
         return created
+
+
+def _add_missing_columns(created: Engine) -> None:
+    """Add the columns of ``ADDED_COLUMNS`` a store from an earlier version lacks (nullable, so no
+    default is needed). Idempotent; a concurrent process adding the same column first is fine."""
+    for table_name, names in ADDED_COLUMNS.items():
+        table = metadata.tables[table_name]
+        present = {c["name"] for c in sa.inspect(created).get_columns(table_name)}
+        for name in names:
+            if name in present:
+                continue
+            column_type = table.c[name].type.compile(dialect=created.dialect)
+            try:
+                with created.begin() as conn:
+                    conn.execute(sa.text(f"ALTER TABLE {table_name} ADD COLUMN {name} {column_type}"))
+            except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+                if name not in {c["name"] for c in sa.inspect(created).get_columns(table_name)}:
+                    raise
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

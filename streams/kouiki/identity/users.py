@@ -36,6 +36,7 @@ class UserRecord:
     created_at: datetime
     revoked_at: datetime | None
     active_tokens: int
+    email: str | None = None  # where notice digests go (secretariats)
 
     @property
     def active(self) -> bool:
@@ -61,12 +62,16 @@ def add_user(
     kind: str,
     consortia: list[str] | tuple[str, ...] = (),
     *,
+    email: str | None = None,
     actor: str | None = None,
     source: str = audit.LOCAL,
 ) -> NewUser:
-    """Create a user with a fresh password and token, returned once."""
+    """Create a user with a fresh password and token, returned once, and optionally the e-mail
+    address notice digests go to."""
     codes.username(username)
     members = _consortia(kind, consortia)
+    if email is not None:
+        codes.email(email)
     password, token = passwords.new_password(), passwords.new_token()
     password_hash = passwords.hash_password(password)
     moment = store.now()
@@ -76,7 +81,14 @@ def add_user(
         try:
             user_id = conn.execute(
                 sa.insert(store.users)
-                .values(username=username, kind=kind, consortia=members, password_hash=password_hash, created_at=moment)
+                .values(
+                    username=username,
+                    kind=kind,
+                    consortia=members,
+                    password_hash=password_hash,
+                    created_at=moment,
+                    email=email,
+                )
                 .returning(store.users.c.id)
             ).scalar_one()
         except sa.exc.IntegrityError as exc:  # a concurrent add of the same name
@@ -86,8 +98,23 @@ def add_user(
                 user_id=user_id, token_sha256=passwords.token_digest(token), created_at=moment
             )
         )
-        audit.record(conn, actor or audit.local_actor(), "user.add", username, source, kind=kind, consortia=members)
+        extra = {"email": email} if email is not None else {}
+        audit.record(
+            conn, actor or audit.local_actor(), "user.add", username, source, kind=kind, consortia=members, **extra
+        )
     return NewUser(username, password, token)
+
+
+def set_email(
+    settings: Settings, username: str, address: str | None, *, actor: str | None = None, source: str = audit.LOCAL
+) -> None:
+    """Set, change or (``None``) remove the e-mail address of an active user."""
+    if address is not None:
+        codes.email(address)
+    with store.engine(settings).begin() as conn:
+        user_id = _active_user_id(conn, username)
+        conn.execute(sa.update(store.users).where(store.users.c.id == user_id).values(email=address))
+        audit.record(conn, actor or audit.local_actor(), "user.set_email", username, source, email=address)
 
 
 def issue_token(settings: Settings, username: str, *, actor: str | None = None, source: str = audit.LOCAL) -> str:
@@ -124,13 +151,15 @@ def list_users(settings: Settings, *, include_revoked: bool = True) -> list[User
         .scalar_subquery()
     )
     query = sa.select(
-        u.c.username, u.c.kind, u.c.consortia, u.c.created_at, u.c.revoked_at, active_tokens.label("n")
+        u.c.username, u.c.kind, u.c.consortia, u.c.created_at, u.c.revoked_at, active_tokens.label("n"), u.c.email
     ).order_by(u.c.username)
     if not include_revoked:
         query = query.where(u.c.revoked_at.is_(None))
     with store.engine(settings).connect() as conn:
         rows = conn.execute(query).all()
-    return [UserRecord(r.username, r.kind, tuple(r.consortia), r.created_at, r.revoked_at, int(r.n)) for r in rows]
+    return [
+        UserRecord(r.username, r.kind, tuple(r.consortia), r.created_at, r.revoked_at, int(r.n), r.email) for r in rows
+    ]
 
 
 def revoke_user(settings: Settings, username: str, *, actor: str | None = None, source: str = audit.LOCAL) -> None:

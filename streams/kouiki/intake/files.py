@@ -1,18 +1,23 @@
 """Read contract documents from JSON and JSON Lines files, keeping where every record came from so
 errors can name the file, the record and the line. JSON Lines records stay as their original bytes
-(they are checked and sent as they are); JSON files are parsed and each document re-serialised."""
+(they are checked and sent as they are); JSON files are parsed and each document re-serialised.
+
+``Record`` is what every reader (JSON, CSV, Excel) produces: sheets also say which cell each JSON
+path came from, so a contract error names the cell to correct."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kouiki.contract.strict_json import loads
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 CSV_SUFFIXES = (".csv",)
+WORKBOOK_SUFFIXES = (".xlsx",)
+SUFFIXES = JSON_SUFFIXES + CSV_SUFFIXES + WORKBOOK_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -25,18 +30,30 @@ class Record:
     raw: bytes | None
     error: str | None = None
     error_ja: str | None = None
+    place: str = ""  # where in the file, when not a record and line (a sheet's cell)
+    cells: Mapping[str, str] = field(default_factory=dict)  # JSON path -> where its value was read
 
     @property
     def where(self) -> str:
-        return f"{self.file}: record {self.index} (line {self.line})"
+        return f"{self.file}: {self.place}" if self.place else f"{self.file}: record {self.index} (line {self.line})"
+
+    def where_of(self, path: str) -> str:
+        """Where the value at JSON ``path`` came from: the location of the longest recorded path that
+        is ``path`` or holds it (``$.funding[1]`` holds ``$.funding[1].amount_jpy``), else the record's."""
+        while path:
+            if path in self.cells:
+                return f"{self.file}: {self.cells[path]}"
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return self.where
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, folders expanded to the JSON / JSONL / CSV files they contain (sorted)."""
+    """Files as given, folders expanded to the JSON / JSONL / CSV / XLSX files they contain (sorted)."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in JSON_SUFFIXES + CSV_SUFFIXES))
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES))
         else:
             out.append(path)
     return out

@@ -36,9 +36,9 @@ from kouiki.contract.model import kind_of_bytes
 from kouiki.contract.rules import Registry
 from kouiki.contract.signature import signed_headers
 from kouiki.identity.keys import OPERATOR_SCOPE, SigningKey, scope_of
-from kouiki.intake import csv_sheets
 from kouiki.intake import files as reader
 from kouiki.intake.parallel import DocumentVerdict, check_all, iter_checked, verdict_of
+from kouiki.intake.uploads import read_upload
 from kouiki.lake.registry import from_lake
 from kouiki.messaging import clients
 from kouiki.messaging.registry_topic import from_topic
@@ -128,16 +128,17 @@ def default_submitter() -> str:
     return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-def read_all(paths: Iterable[Path], submitted_by: str) -> tuple[list[reader.Record], list[Problem]]:
+def read_all(
+    paths: Iterable[Path], submitted_by: str, *, max_unpacked: int = Settings.upload_max_unpacked_bytes
+) -> tuple[list[reader.Record], list[Problem]]:
+    """Every record of every file (folders expanded), each read as ``uploads.read_upload`` reads it."""
     records: list[reader.Record] = []
     problems: list[Problem] = []
     for path in reader.expand(paths):
         if not path.is_file():
             problems.append(Problem(str(path), Violation("$", "no such file", "ファイルがありません")))
-        elif path.suffix in reader.CSV_SUFFIXES:
-            records.extend(csv_sheets.read_csv(path, submitted_by))
         else:
-            records.extend(reader.read_records(path))
+            records.extend(read_upload(str(path), path.read_bytes(), submitted_by, max_unpacked=max_unpacked))
     return records, problems
 
 
@@ -163,16 +164,18 @@ def check(
     """Read and validate every document (and, with ``signer``, whether it may write each one);
     collect what may be sent and every problem found."""
     outcome = Outcome()
-    records = _read(paths, submitted_by, outcome)
+    records = _read(paths, submitted_by, outcome, settings)
     outcome.prepared.extend(_checked(records, settings, outcome, registry, signer=signer))
     outcome.problems.sort(key=lambda p: p.where)
     return outcome
 
 
-def _read(paths: Iterable[Path], submitted_by: str | None, outcome: Outcome) -> list[reader.Record]:
+def _read(paths: Iterable[Path], submitted_by: str | None, outcome: Outcome, settings: Settings) -> list[reader.Record]:
     """Every record of the submission; files that could not be read go into ``outcome.problems``,
     and ``outcome.checked`` counts the documents, before any is checked or sent."""
-    records, problems = read_all(paths, submitted_by or default_submitter())
+    records, problems = read_all(
+        paths, submitted_by or default_submitter(), max_unpacked=settings.upload_max_unpacked_bytes
+    )
     outcome.problems.extend(problems)
     outcome.checked = len(records)
     return records
@@ -235,7 +238,7 @@ def _readable(record: reader.Record, settings: Settings, outcome: Outcome) -> bo
 
 def _prepared(record: reader.Record, verdict: DocumentVerdict, outcome: Outcome) -> Iterator[Prepared]:
     if verdict.violations or verdict.key is None or verdict.event_id is None:
-        outcome.problems.extend(Problem(record.where, v) for v in verdict.violations)
+        outcome.problems.extend(Problem(record.where_of(v.path), v) for v in verdict.violations)
         return
     yield Prepared(record, verdict.event_id, topic_for(verdict.kind), verdict.key.encode())
 
@@ -328,7 +331,7 @@ def submit(
     outcome = Outcome()
     # Sending keeps one core busy (the producer is Python); the others check what comes next.
     checkers = max(1, (os.cpu_count() or 2) - 1)
-    records = _read(paths, submitted_by, outcome)
+    records = _read(paths, submitted_by, outcome, settings)
     documents = _checked(records, settings, outcome, workers=checkers, chunk=STREAMING_CHUNK, signer=signer)
     with closing(documents):
         outcome.prepared = send(documents, outcome, settings, credentials, progress)
