@@ -1,5 +1,5 @@
-"""The REST gateway as a local background service: uvicorn on 127.0.0.1:KOUIKI_PORTAL_PORT,
-tracked like the broker (pid file and log under ``<data dir>/run``)."""
+"""The REST gateway and the secretariat portal's pages as a local background service: uvicorn on
+127.0.0.1:KOUIKI_PORTAL_PORT, tracked like the broker (pid file and log under ``<data dir>/run``)."""
 
 from __future__ import annotations
 
