@@ -46,8 +46,8 @@ SUBMISSION_BODY: dict[str, Any] = {
         "description": "one JSON document or a JSON array of them (UTF-8), JSON Lines (UTF-8), a CSV sheet "
         "(UTF-8, or Shift_JIS/CP932 as Excel saves it: `text/csv; charset=shift_jis`; a plain `text/csv` body "
         "that is not UTF-8 is read as CP932), or an Excel workbook (`.xlsx`, the report template of "
-        "`/templates`). Each error in the answer names its `location` in the body: `報告!F12` in a workbook, "
-        "`body.csv line 12, column amount_jpy` in a sheet, `body.jsonl: record N (line L)` in JSON.",
+        "`/templates`). Each error in the answer names its `location` in the body: the cell in a workbook "
+        "(`body.xlsx: 報告!G5`), the line and column in a sheet, the record and line in JSON.",
         "content": {
             "application/json": {"schema": {"type": "object"}},
             "application/x-ndjson": {"schema": {"type": "string"}},

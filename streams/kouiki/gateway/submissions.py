@@ -37,15 +37,15 @@ from kouiki.intake.uploads import read_upload
 from kouiki.messaging.topics import INGEST_TOPICS, REGISTRY_TOPIC, topic_for
 from kouiki.messaging.watermarks import topic_epochs
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Content-Type -> the name the body has in located errors (its suffix picks the reader)
 BODY_NAMES = {
     "application/json": "body.json",
     "application/x-ndjson": "body.jsonl",
     "application/jsonl": "body.jsonl",
     "text/csv": "body.csv",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "body.xlsx",
+    XLSX: "body.xlsx",
 }
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # charsets a CSV sheet may declare: UTF-8, or Shift_JIS as Excel on Japanese Windows saves it (read as CP932)
 CSV_CHARSETS = ("utf-8", "utf8", "shift_jis", "shift-jis", "sjis", "cp932", "windows-31j", "ms932")
 UPLOAD_SUFFIXES = (".xlsx", ".csv", ".json", ".jsonl")
