@@ -558,6 +558,9 @@ def test_pages_get_a_strict_csp_and_no_inline_script_or_style(client: TestClient
         assert "default-src 'none'" in csp and "style-src 'self'" in csp and "form-action 'self'" in csp, path
         assert "frame-ancestors 'none'" in csp and "img-src 'self' data:" in csp
         assert response.headers["x-frame-options"] == "DENY" and response.headers["x-content-type-options"] == "nosniff"
+        # no-referrer would make Chromium send "Origin: null" on the portal's own forms (the browser
+        # journey test logs in through it); same-origin leaks nothing to other sites either
+        assert response.headers["referrer-policy"] == "same-origin", path
         if response.headers["content-type"].startswith("text/html"):
             text = response.text.lower()
             assert "<script" not in text and "style=" not in text and "<style" not in text, path

@@ -48,6 +48,9 @@ def headers_for(path: str) -> dict[str, str]:
         headers["Content-Security-Policy"] = DOCS_CSP
     elif is_page(path):
         headers["Content-Security-Policy"] = PAGE_CSP
+        # With no-referrer, browsers send "Origin: null" on the portal's own form posts, which the
+        # CSRF origin check must refuse; same-origin still sends nothing to any other site.
+        headers["Referrer-Policy"] = "same-origin"
     return headers
 
 
