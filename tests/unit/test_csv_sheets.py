@@ -114,9 +114,10 @@ def test_missing_and_unknown_columns_are_located_to_the_header() -> None:
 
 def test_a_bad_value_is_located_and_the_report_not_sent() -> None:
     rows = [ROWS[0], ROWS[1].replace("１２０００", "abc")]
-    records = read_upload("r.csv", _csv(rows).encode(), "s", max_unpacked=1 << 20)
-    assert [(r.where, r.raw) for r in records] == [("r.csv: line 3, column amount_jpy", None)]
-    assert "円" in (records[0].error_ja or "")
+    (record,) = read_upload("r.csv", _csv(rows).encode(), "s", max_unpacked=1 << 20)
+    (problem,) = record.problems
+    assert record.where_of(problem.path) == "r.csv: line 3, column amount_jpy"
+    assert "円" in problem.message_ja
 
 
 def test_undecodable_bytes_are_one_error() -> None:
@@ -138,6 +139,14 @@ def test_submit_locates_contract_errors_to_the_cell(tmp_path: Path) -> None:
     path.write_bytes(_csv([ROWS[0], ROWS[2].replace("TRAINEES", "UNKNOWN_KPI")]).encode("cp932"))
     outcome = submit.check([path], Settings(data_dir=tmp_path / "data"), registry=registry)
     assert [p.where for p in outcome.problems] == [f"{path}: line 3, column kpi_code"]
+    # an unreadable amount and a percent over 100 are reported together, and nothing is prepared to send
+    path.write_bytes(_csv([ROWS[0].replace(",40,", ",150,"), ROWS[1].replace("１２０００", "abc")]).encode("cp932"))
+    outcome = submit.check([path], Settings(data_dir=tmp_path / "data"), registry=registry)
+    assert sorted(p.where for p in outcome.problems) == [
+        f"{path}: line 2, column percent_complete",
+        f"{path}: line 3, column amount_jpy",
+    ]
+    assert not outcome.prepared
 
 
 def test_the_yen_sign_of_shift_jis_is_a_backslash_in_cp932() -> None:

@@ -655,7 +655,7 @@ def test_history_follows_each_document_to_landed_published_or_dead_lettered(
     )
     shown = client.get(str(confirmed.url)).text
     assert "取込済" in shown and "エラー" in shown and "UnknownCode: no &lt;KPI&gt;" in shown
-    assert "先にプロジェクト登録を提出" in shown  # what to do about it
+    assert "先に事業登録を提出" in shown  # what to do about it
     offline.serving_path.parent.mkdir(parents=True, exist_ok=True)
     offline.serving_path.write_bytes(b"published later")
     english = client.get(f"{confirmed.url.path}?lang=en").text

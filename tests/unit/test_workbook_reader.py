@@ -9,6 +9,8 @@ from typing import Any
 
 import openpyxl
 
+from kouiki.contract.check import check_bytes
+from kouiki.contract.rules import ProjectEntry, Registry
 from kouiki.intake.uploads import read_upload
 
 LIMIT = 64 * 1024 * 1024
@@ -92,9 +94,10 @@ def test_a_project_not_on_the_report_sheet_is_located() -> None:
 
 
 def test_a_formula_without_a_computed_value_is_located() -> None:
-    records = _read(_book(funding=[["KR-TST-01-P01", "loan", "planned", None, "=1000*3"]]))
-    assert [(r.where, r.raw) for r in records] == [("t.xlsx: 資金!E2", None)]
-    assert "Excel" in (records[0].error or "") and "Excel" in (records[0].error_ja or "")
+    (record,) = _read(_book(funding=[["KR-TST-01-P01", "loan", "planned", None, "=1000*3"]]))
+    (problem,) = record.problems
+    assert problem.path == "$.funding[0].amount_jpy" and record.where_of(problem.path) == "t.xlsx: 資金!E2"
+    assert "Excel" in problem.message and "Excel" in problem.message_ja
 
 
 def test_a_formula_is_read_as_its_cached_value_never_evaluated() -> None:
@@ -116,9 +119,31 @@ def test_a_formula_is_read_as_its_cached_value_never_evaluated() -> None:
 
 def test_problems_in_several_cells_are_each_located() -> None:
     rows = [["KR-TST-01-P01", "宝くじ", "計画", "99", "1.5"]]
-    records = _read(_book(funding=rows))
-    assert sorted(r.where for r in records) == ["t.xlsx: 資金!B2", "t.xlsx: 資金!D2", "t.xlsx: 資金!E2"]
-    assert all(r.raw is None and r.error and r.error_ja for r in records)
+    (record,) = _read(_book(funding=rows))
+    assert sorted(record.where_of(p.path) for p in record.problems) == [
+        "t.xlsx: 資金!B2",
+        "t.xlsx: 資金!D2",
+        "t.xlsx: 資金!E2",
+    ]
+    assert all(p.message and p.message_ja for p in record.problems)
+
+
+def test_unreadable_cells_and_contract_errors_are_reported_together() -> None:
+    """Every problem at once: a percent over 100 (the contract's) beside an amount typed as text and
+    a status not in the list (the reader's); the contract's own complaint about those two is left out."""
+    book = _book(funding=[["KR-TST-01-P01", "loan", "planned", None, "十二百万"]])
+    book["報告"]["E2"], book["報告"]["F2"] = "進行中", 150
+    (record,) = _read(book)
+    registry = Registry(
+        consortia={"KR-TST-01": frozenset({"13", "14"})},
+        projects={"KR-TST-01-P01": ProjectEntry("KR-TST-01", 2025, 2029, frozenset())},
+    )
+    found = record.violations(check_bytes(record.raw, registry).violations)
+    assert sorted((record.where_of(v.path), v.path) for v in found) == [
+        ("t.xlsx: 報告!E2", "$.progress.status"),
+        ("t.xlsx: 報告!F2", "$.progress.percent_complete"),
+        ("t.xlsx: 資金!E2", "$.funding[0].amount_jpy"),
+    ]
 
 
 def test_an_untouched_report_row_without_lines_makes_no_report() -> None:

@@ -162,14 +162,14 @@ def refusal(principal: Principal, kind: str, code: str) -> Violation | None:
     if principal.kind == CABINET:
         why, why_ja = "the Cabinet Office reads and submits nothing", "内閣府のアカウントは送信できません"
     elif kind == "consortium" and code in principal.consortia:
-        why, why_ja = "a consortium registration needs an operator", "コンソーシアムの登録・変更は運用者のみ行えます"
+        why, why_ja = "a consortium registration needs an operator", "連携体の登録・変更は運用者のみ行えます"
     else:
         why = f"{principal.username} is not a secretariat of {code}"
         why_ja = f"{principal.username} は {code} の事務局ではありません"
     return Violation(
         "$.consortium_code",
         f"not authorized to submit for consortium {code}: {why}",
-        f"コンソーシアム {code} のデータを送信する権限がありません（{why_ja}）",
+        f"連携体 {code} のデータを送信する権限がありません（{why_ja}）",
     )
 
 
@@ -182,20 +182,21 @@ def check(
     results = [DocumentResult(r.index, r.line, locate=r.where_of) for r in records]
     registrations: list[DocumentResult] = []
     reports: list[DocumentResult] = []
+    source = {id(result): record for record, result in zip(records, results, strict=True)}
     for record, result in zip(records, results, strict=True):
         if _prepare(record, result, principal, settings):
             (reports if result.kind == "report" else registrations).append(result)
     for result in registrations:
         checked = check_bytes(result.raw or b"", registry)
-        if checked.doc is not None and not checked.violations:
+        if checked.doc is not None and not checked.violations and not source[id(result)].problems:
             registry.add(checked.doc)
-        _apply(result, verdict_of(checked))
+        _apply(result, verdict_of(checked), source[id(result)])
     for result, verdict in zip(reports, check_all([r.raw or b"" for r in reports], registry), strict=True):
-        _apply(result, verdict)
+        _apply(result, verdict, source[id(result)])
     for result in results:
         if not result.errors and result.consortium_code is None:  # the contract requires it; never unauthorized
             result.errors.append(
-                Violation("$.consortium_code", "no consortium code", "コンソーシアムコードがありません")
+                Violation("$.consortium_code", "no consortium code", "連携体コードがありません")
             )
         if result.errors:
             result.raw = result.key = None
@@ -237,10 +238,11 @@ def _text(doc: Any, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _apply(result: DocumentResult, verdict: DocumentVerdict) -> None:
-    result.errors.extend(verdict.violations)
+def _apply(result: DocumentResult, verdict: DocumentVerdict, record: reader.Record) -> None:
+    violations = record.violations(verdict.violations)
+    result.errors.extend(violations)
     result.event_id = verdict.event_id
-    if not verdict.violations and verdict.key is not None:
+    if not violations and verdict.key is not None:
         result.key = verdict.key.encode()
 
 

@@ -116,7 +116,8 @@ def _as_milestone(row: Row) -> Row:
     if "milestone_status" in values:
         values["status"] = values.pop("milestone_status")
     places["status"] = places.pop("milestone_status", row.first)
-    return replace(row, values=values, places=places)
+    problems = [replace(p, key="status") if p.key == "milestone_status" else p for p in row.problems]
+    return replace(row, values=values, places=places, problems=problems)
 
 
 def _no_line_type(row: Row) -> Problem:

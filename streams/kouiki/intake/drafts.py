@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from kouiki.contract.messages import Violation
 from kouiki.intake.files import Record
 from kouiki.intake.sheet_rows import Problem, Row
 
@@ -28,16 +29,25 @@ class Draft:
     first: str  # where the document starts (its first row)
     line: int
     cells: dict[str, str] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # belonging to no field: error records
+    unreadable: list[Violation] = field(default_factory=list)  # cells that could not be read
     filled: bool = False  # whether a secretariat filled anything of it (else it is not a document)
+    _seen: dict[int, Problem] = field(default_factory=dict)  # problems of every row read into it
+    _placed: set[int] = field(default_factory=set)  # those that became ``unreadable``
 
     def fields(self, path: str, target: dict[str, Any], row: Row, keys: tuple[str, ...]) -> None:
-        """Copy ``keys`` of ``row`` into ``target`` (the object at ``path``), each located."""
+        """Copy ``keys`` of ``row`` into ``target`` (the object at ``path``), each located, with the
+        problems of those cells."""
         for key in keys:
             if key in row.values:
                 target[key] = row.values[key]
             if key in row.places:
                 self.cells[f"{path}.{key}"] = row.places[key]
+        for problem in row.problems:
+            self._seen.setdefault(id(problem), problem)
+            if problem.key in keys and id(problem) not in self._placed:
+                self._placed.add(id(problem))
+                self.unreadable.append(Violation(f"{path}.{problem.key}", problem.en, problem.ja))
 
     def item(self, section: str, row: Row, keys: tuple[str, ...]) -> None:
         """Append ``row`` to the list at ``section`` (``funding``, ``kpis``, ``progress.milestones``)."""
@@ -49,16 +59,18 @@ class Draft:
         path = f"$.{section}[{len(items)}]"
         item: dict[str, Any] = {}
         self.cells[path] = row.first
-        self.problems.extend(row.problems)
         self.fields(path, item, row, keys)
         items.append(item)
 
     def records(self, file: Path, index: int, submitted_by: str) -> list[Record]:
-        if self.problems:
-            return [Record(file, index, self.line, None, p.en, p.ja, place=p.place) for p in self.problems]
+        unplaced = self.problems + [p for i, p in self._seen.items() if i not in self._placed]
+        if unplaced:
+            return [Record(file, index, self.line, None, p.en, p.ja, place=p.place) for p in unplaced]
         self.cells["$"] = self.first
         raw = json.dumps(enveloped(self.doc, submitted_by), ensure_ascii=False).encode("utf-8")
-        return [Record(file, index, self.line, raw, place=self.first, cells=self.cells)]
+        return [
+            Record(file, index, self.line, raw, place=self.first, cells=self.cells, problems=tuple(self.unreadable))
+        ]
 
 
 def enveloped(doc: dict[str, Any], submitted_by: str) -> dict[str, Any]:

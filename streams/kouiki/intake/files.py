@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kouiki.contract.messages import Violation
 from kouiki.contract.strict_json import loads
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -32,10 +33,17 @@ class Record:
     error_ja: str | None = None
     place: str = ""  # where in the file, when not a record and line (a sheet's cell)
     cells: Mapping[str, str] = field(default_factory=dict)  # JSON path -> where its value was read
+    problems: tuple[Violation, ...] = ()  # values the reader could not read, located by JSON path
 
     @property
     def where(self) -> str:
         return f"{self.file}: {self.place}" if self.place else f"{self.file}: record {self.index} (line {self.line})"
+
+    def violations(self, checked: Iterable[Violation]) -> list[Violation]:
+        """The reader's own problems, then the contract's verdict on the rest: a value the reader
+        could not read is kept as written, so the contract's complaint about it is left out."""
+        own = {v.path for v in self.problems}
+        return [*self.problems, *(v for v in checked if not _under(v.path, own))]
 
     def where_of(self, path: str) -> str:
         """Where the value at JSON ``path`` came from: the location of the longest recorded path that
@@ -46,6 +54,11 @@ class Record:
             cut = max(path.rfind("."), path.rfind("["))
             path = path[:cut] if cut > 0 else ""
         return self.where
+
+
+def _under(path: str, paths: set[str]) -> bool:
+    """Whether ``path`` is one of ``paths`` or inside one of them."""
+    return any(path == p or path.startswith((p + ".", p + "[")) for p in paths)
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:

@@ -29,6 +29,7 @@ class Problem:
     place: str
     en: str
     ja: str
+    key: str | None = None  # the column whose value could not be read, when it is one cell's value
 
 
 @dataclass
@@ -112,13 +113,17 @@ def read_row(header: Header, cells: Sequence[Any], number: int, locate: Locate) 
                     place,
                     "formula has no computed value; open and save the file in Excel",
                     "数式の計算結果が保存されていません。Excel で開いて保存してください",
+                    column.key,
                 )
             )
+            row.values[column.key] = ""
             continue
         try:
             row.values[column.key] = READERS[column.kind](value)
         except CellError as exc:
-            row.problems.append(Problem(place, exc.en, exc.ja))
+            row.problems.append(Problem(place, exc.en, exc.ja, column.key))
+            # kept as written, so the document is still checked and every other problem found at once
+            row.values[column.key] = str(value)
     for index, column in header.columns.items():  # cells left empty are located too
         row.places.setdefault(column.key, locate(index))
     return row if row.values or row.problems else None

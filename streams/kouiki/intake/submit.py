@@ -200,7 +200,7 @@ def _checked(
     # registrations first and in order, so reports in the same submission may refer to them
     for record in (r for r in readable if id(r) in registrations):
         checked = check_bytes(record.raw or b"", registry, signer)
-        if checked.doc is not None and not checked.violations:
+        if checked.doc is not None and not checked.violations and not record.problems:
             registry.add(checked.doc)
         yield from _prepared(record, verdict_of(checked), outcome)
     reports = [r for r in readable if id(r) not in registrations]
@@ -237,8 +237,9 @@ def _readable(record: reader.Record, settings: Settings, outcome: Outcome) -> bo
 
 
 def _prepared(record: reader.Record, verdict: DocumentVerdict, outcome: Outcome) -> Iterator[Prepared]:
-    if verdict.violations or verdict.key is None or verdict.event_id is None:
-        outcome.problems.extend(Problem(record.where_of(v.path), v) for v in verdict.violations)
+    violations = record.violations(verdict.violations)
+    if violations or verdict.key is None or verdict.event_id is None:
+        outcome.problems.extend(Problem(record.where_of(v.path), v) for v in violations)
         return
     yield Prepared(record, verdict.event_id, topic_for(verdict.kind), verdict.key.encode())
 

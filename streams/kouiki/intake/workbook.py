@@ -285,7 +285,6 @@ def _drafts(head: Head, rows: list[Row], problems: list[Problem]) -> dict[str, D
 
 def _draft(head: Head, row: Row) -> Draft:
     draft = Draft(dict(head.constant), row.first, row.number)
-    draft.problems.extend(row.problems)
     for path, keys in head.groups:
         target = draft.doc
         if path != "$":

@@ -371,7 +371,7 @@ def report_template(request: Request, consortium: str = "", period: str = "") ->
 def registration_template(request: Request, consortium: str = "") -> Response:
     found = _require(request)
     code = _own_consortium(request, found.principal, consortium)
-    return download(registration_workbook(code), f"プロジェクト登録_{code}.xlsx", f"registration_{code}.xlsx")
+    return download(registration_workbook(code), f"事業登録_{code}.xlsx", f"registration_{code}.xlsx")
 
 
 # ---------------------------------------------------------------- submit: check, then confirm
