@@ -75,14 +75,16 @@ def demo(settings: Settings, seed: int = 42) -> Iterator[str]:
     yield "airflow    kouiki_ingest triggered; waiting for kouiki_transform and kouiki_publish ..."
     client.wait_for_success("kouiki_publish", after=submitted)
     yield f"published  {settings.serving_path}"
-    yield from _superset(settings)
-    user, password = process.credentials(settings)
+    # before Superset starts, so its account is synced too: the same login opens the dashboards,
+    # showing that consortium's rows only
     consortium = next(d["consortium_code"] for d in sample.registry if d.get("entity") == "consortium")
     secretariat_password = demo_secretariat(settings, consortium)
+    yield from _superset(settings)
+    user, password = process.credentials(settings)
     yield ""
     yield f"Dashboard: {process.dashboard_url(settings)}"
     yield f"Login:     {user} / {password}   (Airflow: {airflow.base_url(settings)} with the same login)"
     yield f"Portal:    {portal.base_url(settings)}/   (secretariats: reports in Excel, submission history)"
-    yield f"           {DEMO_SECRETARIAT} / {secretariat_password}   (secretariat of {consortium})"
+    yield f"           {DEMO_SECRETARIAT} / {secretariat_password}   (secretariat of {consortium}; dashboards too)"
     yield f"           REST API: {portal.base_url(settings)}/docs; more people: kouiki users add NAME --consortium CODE"
     yield f"Stop with: make down   (demo took {time.monotonic() - started:.0f} s)"
