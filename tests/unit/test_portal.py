@@ -635,6 +635,10 @@ def test_notices_show_only_ones_own_consortia_with_a_badge(
     assert (
         'class="notice notice-dead_letter"' in theirs and CONSORTIUM_A not in theirs and "A &lt;broke&gt;" not in theirs
     )
+    # operators and the Cabinet Office see both consortia's refusals
+    for kind in ("operator", "cabinet"):
+        seen = pages.Notices(offline).of(Principal(kind, kind))
+        assert {n.consortium_code for n in seen if n.kind == "dead_letter"} == {CONSORTIUM_A, CONSORTIUM_B}
 
 
 def test_history_follows_each_document_to_landed_published_or_dead_lettered(

@@ -40,10 +40,10 @@ from kouiki.gateway.errors import ApiError
 from kouiki.gateway.portal import csrf, history, i18n, pending, sessions
 from kouiki.gateway.security import FailureLimiter, read_limited
 from kouiki.identity import audit, store, users
-from kouiki.identity.principal import SECRETARIAT, Principal
+from kouiki.identity.principal import CABINET, OPERATOR, SECRETARIAT, Principal
 from kouiki.intake.template import registration_workbook, report_workbook
 from kouiki.intake.uploads import read_upload
-from kouiki.notices.listing import notices_for
+from kouiki.notices.listing import all_notices, notices_for
 
 log = logging.getLogger(__name__)
 JST = timezone(timedelta(hours=9))
@@ -96,14 +96,20 @@ class Notices:
         self._kept: dict[tuple[tuple[str, ...], date], tuple[float, list[Any]]] = {}
 
     def of(self, who: Principal) -> list[Any]:
-        if not who.consortia:  # operators and the Cabinet Office: no consortium of their own
-            return []
-        key = (who.consortia, today())
+        # operators see every notice, including refusals that name no consortium (or an unproven
+        # sender); the Cabinet Office every consortium's; a secretariat its own consortia's
+        scope = (who.kind,) if who.kind in (OPERATOR, CABINET) else who.consortia
+        key = (scope, today())
         now = time.monotonic()
         kept = self._kept.get(key)
         if kept is not None and now - kept[0] < NOTICE_CACHE_SECONDS:
             return kept[1]
-        found = notices_for(self.settings, who.consortia, key[1])
+        if who.kind == OPERATOR:
+            found = all_notices(self.settings, key[1])
+        elif who.kind == CABINET:
+            found = [n for n in all_notices(self.settings, key[1]) if n.consortium_code is not None]
+        else:
+            found = notices_for(self.settings, who.consortia, key[1])
         if len(self._kept) > 10_000:
             self._kept.clear()
         self._kept[key] = (now, found)
