@@ -52,18 +52,19 @@ documents = sa.Table(
     sa.Column("period", sa.String(16)),
 )
 
-_created: set[str] = set()
+_created: set[tuple[str, int]] = set()
 _lock = threading.Lock()
 
 
-def engine(settings: Settings) -> Engine:
-    """The identity store's engine, with the gateway's tables created once per process."""
+def engine(settings: Settings, tables: sa.MetaData = metadata) -> Engine:
+    """The identity store's engine, with ``tables`` (the gateway's by default, the portal's sessions)
+    created, or brought up to date, once per process."""
     found = store.engine(settings)
-    key = store.url(settings)
+    key = (store.url(settings), id(tables))
     with _lock:
         if key not in _created:
-            metadata.create_all(found)
-            add_missing_columns(found, metadata)
+            tables.create_all(found)
+            add_missing_columns(found, tables)
             _created.add(key)
     return found
 

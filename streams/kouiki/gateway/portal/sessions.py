@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from kouiki.config import Settings
+from kouiki.gateway import tables
 from kouiki.identity import store
 from kouiki.identity.principal import Principal
 
@@ -46,19 +46,9 @@ uploads = sa.Table(
     sa.Column("created_at", store.UtcDateTime, nullable=False, index=True),
 )
 
-_created: set[str] = set()
-_lock = threading.Lock()
-
-
 def engine(settings: Settings) -> Engine:
-    """The identity store's engine, with the portal's tables created once per process."""
-    found = store.engine(settings)
-    key = store.url(settings)
-    with _lock:
-        if key not in _created:
-            metadata.create_all(found)
-            _created.add(key)
-    return found
+    """The identity store's engine, with the sessions table created once per process."""
+    return tables.engine(settings, metadata)
 
 
 def digest(session_id: str) -> str:
