@@ -195,9 +195,7 @@ def check(
         _apply(result, verdict, source[id(result)])
     for result in results:
         if not result.errors and result.consortium_code is None:  # the contract requires it; never unauthorized
-            result.errors.append(
-                Violation("$.consortium_code", "no consortium code", "連携体コードがありません")
-            )
+            result.errors.append(Violation("$.consortium_code", "no consortium code", "連携体コードがありません"))
         if result.errors:
             result.raw = result.key = None
     return results

@@ -46,6 +46,7 @@ uploads = sa.Table(
     sa.Column("created_at", store.UtcDateTime, nullable=False, index=True),
 )
 
+
 def engine(settings: Settings) -> Engine:
     """The identity store's engine, with the sessions table created once per process."""
     return tables.engine(settings, metadata)
