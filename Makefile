@@ -28,8 +28,8 @@ test: test-prereqs install lint typecheck sqlfluff ## everything CI runs: lint, 
 test-prereqs: ## PostgreSQL, Chromium and CJK fonts for `make test`; apt-installs them as root
 	@infra/test-prerequisites.sh
 
-test-unit: install ## the fast tests only, under a minute (no broker, Airflow, dbt, Superset or Chromium)
-	@$(VENV)/python -m pytest -m "not integration and not browser"
+test-unit: install ## the fast tests only, in two processes, under a minute (no broker, Airflow, dbt, Superset or Chromium)
+	@$(VENV)/python -m pytest -m "not integration and not browser" -n 2
 
 test-integration: install ## the slow tests only: broker, Airflow, dbt, Superset and Chromium
 	@$(VENV)/python -m pytest -m "integration or browser"
