@@ -113,6 +113,7 @@ def log_in(page: Any, portal_: Portal, username: str, *, keyboard: bool = False)
     """Log in by the labelled fields, clicking the button or, with ``keyboard``, by keys alone."""
     page.goto(f"{portal_.url}/login")
     if keyboard:  # the username field has the focus when the page opens
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'username'", timeout=5000)
         page.keyboard.type(username)
         page.keyboard.press("Tab")
         page.keyboard.type(portal_.passwords[username])
@@ -198,6 +199,12 @@ def upload(page: Any, portal_: Portal, content: bytes, name: str) -> None:
     page.wait_for_load_state()
 
 
+def statuses(page: Any) -> list[str]:
+    """The status shown for each document of a submission (the cells, not the page's explanation,
+    which names every status)."""
+    return [text.strip() for text in page.locator("td .state").all_inner_texts()]
+
+
 def serving_amount(settings: Settings, project_code: str, period: str) -> int:
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
         row = con.execute(
@@ -238,13 +245,13 @@ def test_a_secretariat_submits_the_quarter_from_the_browser(platform: Portal, br
     page.get_by_role("button", name=re.compile("送信する")).click()
     page.wait_for_url(re.compile("/history/"))
     shot(page, "5-sent")
-    assert "送信済" in page.inner_text("main")
+    assert statuses(page) == ["送信済"]
     assert "<script>" not in page.content().replace("&lt;script&gt;", "")
 
     wait_for_pipeline(platform.settings, started)
     page.reload()
     shot(page, "6-published")
-    assert "反映済" in page.inner_text("main")
+    assert statuses(page) == ["反映済"]
     assert serving_amount(platform.settings, project["project_code"], PERIOD) == 12_345_678
 
     page.goto(f"{platform.url}/history")
