@@ -49,6 +49,12 @@ def upload(client: httpx.Client, token: str, name: str, body: bytes, **headers: 
     )
 
 
+def statuses(html: str) -> list[str]:
+    """Each document's status as its cell shows it (e.g. ``["送信済", "却下"]``); not the page's
+    explanation, which names every status."""
+    return re.findall(r'<span class="state state-[a-z_]+">([^<]+)</span>', html)
+
+
 def upload_id_of(html: str) -> str:
     found = re.search(r'name="upload_id" value="([^"]+)"', html)
     assert found is not None, html[:3000]
