@@ -60,7 +60,7 @@ def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(receipt.__dict__, ensure_ascii=False))
     valid = len(outcome.prepared)
     if args.dry_run:
-        verb = "would be sent (dry run)"
+        verb = "nothing sent (dry run)"
     elif outcome.problems and args.all_or_nothing:
         verb = "sent: none, because of --all-or-nothing"
     else:
