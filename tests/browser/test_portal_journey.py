@@ -267,6 +267,7 @@ def test_another_secretariat_sees_none_of_it(platform: Portal, browser: Any) -> 
         page.goto(f"{platform.url}{path}")
         shown = page.content()
         assert not [code for code in a_codes if code in shown], f"{path} shows consortium A's data"
+    page.goto(f"{platform.url}/history")
     shot(page, "8-other-secretariat-history")
     refused = page.goto(f"{platform.url}/templates/report.xlsx?consortium={CONSORTIUM_A}&period={PERIOD}")
     assert refused is not None and refused.status == 403

@@ -68,7 +68,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "submit.file": ("ファイル", "File"),
     "submit.check": ("内容を確認する", "Check the file"),
-    "submit.limit": ("（上限 {limit} バイト）", "(at most {limit} bytes)"),
+    "submit.limit": ("（上限 {limit}）", "(at most {limit})"),
     "submit.kinds": (
         "Excel（.xlsx）、CSV（.csv）、JSON（.json / .jsonl）",
         "Excel (.xlsx), CSV (.csv), JSON (.json / .jsonl)",
@@ -173,8 +173,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "error.405": ("このメソッドは使えません。", "This method is not allowed."),
     "error.413": (
-        "ファイルが大きすぎます（上限 {limit} バイト）。分割して提出してください。",
-        "The file is too large (limit {limit} bytes). Split it and submit the parts.",
+        "ファイルが大きすぎます（上限 {limit}）。分割して提出してください。",
+        "The file is too large (limit {limit}). Split it and submit the parts.",
     ),
     "error.415": (
         "この形式のファイルは受け付けません（.xlsx、.csv、.json、.jsonl のみ）。",

@@ -116,6 +116,11 @@ class Notices:
         return found
 
 
+def megabytes(size: int) -> str:
+    """A size limit as people read it (``64 MB``); exact bytes below 1 MB."""
+    return f"{size / 1024 / 1024:,.3g} MB" if size >= 1024 * 1024 else f"{size:,} B"
+
+
 def notices_of(request: Request, who: Principal) -> list[Any]:
     notices: Notices = request.app.state.notices
     return notices.of(who)
@@ -393,7 +398,7 @@ def _submitter(found: sessions.Session) -> Principal:
 def submit_page(request: Request) -> Response:
     found = _require(request)
     _submitter(found)
-    return render(request, "submit.html", found, limit=f"{_settings(request).portal_max_body_bytes:,}")
+    return render(request, "submit.html", found, limit=megabytes(_settings(request).portal_max_body_bytes))
 
 
 async def _upload_form(request: Request, settings: Settings) -> tuple[dict[str, str], str, bytes]:
@@ -403,7 +408,7 @@ async def _upload_form(request: Request, settings: Settings) -> tuple[dict[str, 
         raw = await read_limited(request.headers.get("content-length"), request.stream(), limit)
     except ApiError as error:
         if error.status == 413:
-            raise page_error(413, "error.413", error.code, limit=f"{limit:,}") from None
+            raise page_error(413, "error.413", error.code, limit=megabytes(limit)) from None
         raise
     sent = False
 
