@@ -5,7 +5,7 @@ VENV := .venv/bin
 export KOUIKI_DATA_DIR ?= $(CURDIR)/data
 PYTHON_DIRS := streams dags tests infra bench
 
-.PHONY: help install demo up down test test-prereqs test-unit test-integration lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards bench-gateway bench-workbook bench-portal
+.PHONY: help install demo up down test test-prereqs test-unit test-integration lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards bench-gateway bench-workbook bench-portal bench-commands
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ dbt-build: install ## dbt build over the local lake into data/warehouse.duckdb, 
 
 bench-ingest: install ## submit and landing throughput against bare kafka-python (100,000 reports)
 	@$(VENV)/python bench/bench_ingest.py
+
+bench-commands: install ## whole-command costs: --help, no-op ingest, 1-report submit; 50,000 submitted and landed vs bare
+	@$(VENV)/python bench/bench_commands.py
 
 bench-gateway: install ## REST gateway latency: a 1-document and a 1,000-document JSONL POST (median)
 	@$(VENV)/python bench/bench_gateway.py
