@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kouiki.intake import csv_sheets, files, workbook
+from kouiki.intake import csv_sheets, files
 from kouiki.intake.files import Record
 
 
@@ -15,6 +15,8 @@ def read_upload(name: str, raw: bytes, submitted_by: str, *, max_unpacked: int) 
     path = Path(name)
     suffix = path.suffix.lower()
     if suffix in files.WORKBOOK_SUFFIXES:
+        from kouiki.intake import workbook  # openpyxl: loaded only for a workbook
+
         return workbook.read_workbook(name, raw, submitted_by, max_unpacked=max_unpacked)
     if suffix in files.CSV_SUFFIXES:
         return list(csv_sheets.records_of(path, raw, submitted_by))
