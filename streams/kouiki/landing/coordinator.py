@@ -1,8 +1,7 @@
 """``kouiki ingest``: land what is on the topics now into the raw lake, exactly once.
 
-Every partition of a topic that has something new to land is read by a partition process of its
-own (a Kafka consumer each, at most ``MAX_PARTITION_PROCESSES``); a run with nothing new starts
-none. It resumes one past the highest offset already in the lake,
+Every partition of a topic is read by a partition process of its own (a Kafka consumer each, at
+most ``MAX_PARTITION_PROCESSES``). It resumes one past the highest offset already in the lake,
 reads up to a target offset (the high watermark seen in the fetched data, since the local broker's
 end-offset lookups are unreliable), checks each message and writes each fetched batch as an
 offset-named Parquet file under a temporary name. Checking is CPU-bound Python, and so is decoding
@@ -93,9 +92,8 @@ class Lander:
         self.settings = settings
         # Every key, read once per run before the partition processes fork (they inherit it).
         self.keyring = stored_keyring(settings) if keyring is None else keyring
-        # Metadata, end offsets and start offsets only: a fetch at the end of a partition answers
-        # within 20 ms with its high watermark rather than waiting 200 ms for new records (at 0 ms
-        # the local broker's answers carried no high watermark).
+        # Metadata, end offsets and start offsets only: a fetch at the end of a partition answers at
+        # once with its high watermark rather than waiting for new records.
         self.consumer = clients.consumer(settings, fetch_max_wait_ms=20)
         self.admin = clients.admin(settings)  # topic ids, which name the epochs
         # Created on the first dead letter, after the partition processes have forked: forking a
