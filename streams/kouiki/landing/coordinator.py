@@ -42,7 +42,6 @@ from kafka import KafkaProducer, TopicPartition
 from kafka.errors import OffsetOutOfRangeError
 
 from kouiki.config import Settings
-from kouiki.contract.rules import Registry
 from kouiki.identity.keys import KeyRing
 from kouiki.identity.signing_keys import keyring as stored_keyring
 from kouiki.lake import files as lake
@@ -92,15 +91,12 @@ class Lander:
         self.settings = settings
         # Every key, read once per run before the partition processes fork (they inherit it).
         self.keyring = stored_keyring(settings) if keyring is None else keyring
-        # Metadata, end offsets and start offsets only: a fetch at the end of a partition answers at
-        # once with its high watermark rather than waiting for new records.
-        self.consumer = clients.consumer(settings, fetch_max_wait_ms=20)
+        self.consumer = clients.consumer(settings)  # metadata, end offsets and start offsets only
         self.admin = clients.admin(settings)  # topic ids, which name the epochs
         # Created on the first dead letter, after the partition processes have forked: forking a
         # process that runs the producer's sender thread can deadlock the child.
         self.dead_letter_producer: KafkaProducer | None = None
-        # Read from the lake when a partition process is about to fork (see ``_land_topic``).
-        self.registry: Registry | None = None
+        self.registry = from_lake(settings)
         self._epochs: dict[str, str] = {}
 
     def close(self) -> None:
@@ -136,23 +132,12 @@ class Lander:
         caps = {t: self._end_offsets(t) for t in topics if t != REGISTRY_TOPIC} if from_timestamp is None else {}
         deadline = time.monotonic() + timeout
         for topic in topics:
-            tasks = self._tasks(topic, deadline, from_timestamp, caps.get(topic))
-            if from_timestamp is None:
-                # A partition already landed up to its end needs no process. The registry's ends are
-                # read only now, after the reports' caps, so a registration that a capped report needs
-                # is below them.
-                ends = caps[topic] if topic in caps else self._high_watermarks(topic)
-                tasks = [t for t in tasks if t.start != ends.get(t.partition)]
-            self._land_topic(tasks, report)
+            self._land_topic(self._tasks(topic, deadline, from_timestamp, caps.get(topic)), report)
             if topic == REGISTRY_TOPIC:
-                self.registry = None  # read again, with what was just landed
+                self.registry = from_lake(self.settings)  # with what was just landed
         return report
 
     def _end_offsets(self, topic: str, timeout: float = 10.0) -> dict[int, int]:
-        """Where the reports are landed up to in this run, taken before the registrations are read."""
-        return self._high_watermarks(topic, timeout)
-
-    def _high_watermarks(self, topic: str, timeout: float = 10.0) -> dict[int, int]:
         """The high watermark of every partition, from a fetch (end-offset lookups are unreliable)."""
         partitions = self._assign(topic)
         try:
@@ -203,17 +188,10 @@ class Lander:
                 starts[tp] = self.consumer.position(tp)
         return starts
 
-    def _registry(self) -> Registry:
-        """The registry as landed, read once and again after the registry topic has been landed."""
-        if self.registry is None:
-            self.registry = from_lake(self.settings)
-        return self.registry
-
     def _land_topic(self, tasks: list[PartitionTask], report: LandingCounts) -> None:
         """Start the partition processes and put their batches in place as they arrive."""
         if not tasks:
             return
-        registry = self._registry()
         context = multiprocessing.get_context("fork")  # the registry is inherited, not copied
         results: Queue[Message] = context.Queue()
         count = min(len(tasks), MAX_PARTITION_PROCESSES)
@@ -222,7 +200,7 @@ class Lander:
                 target=land_partitions,
                 daemon=True,
                 name=f"kouiki-lander-{i}",
-                args=(self.settings, registry, self.keyring, tasks[i::count], os.getpid(), results),
+                args=(self.settings, self.registry, self.keyring, tasks[i::count], os.getpid(), results),
             )
             for i in range(count)
         ]

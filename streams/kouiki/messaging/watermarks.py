@@ -37,7 +37,7 @@ def high_watermarks(
         if time.monotonic() > deadline:
             missing = sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions if consumer.highwater(tp) is None)
             raise TimeoutError(f"no high watermark for {', '.join(missing)} within {timeout:.0f} s")
-        consumer.poll(timeout_ms=50, max_records=1)
+        consumer.poll(timeout_ms=200, max_records=1)
     return {tp: int(consumer.highwater(tp)) for tp in partitions}
 
 
