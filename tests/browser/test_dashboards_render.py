@@ -4,7 +4,6 @@ without an error. Screenshots go to <KOUIKI_TEST_OUTPUT or test-output>/screensh
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,20 +12,10 @@ import pytest
 import yaml
 
 from kouiki.services.superset import api, bundle, security
+from tests.support.browser import chromium
 from tests.support.platform import OUTPUT
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 ERROR_SELECTORS = ['[role="alert"]', ".ant-alert-error", ".alert-danger", '[data-test="error-tooltip"]']
 # Superset's wait: holders present, no loading spinner, each holder drawn (svg/canvas/table) or errored.
 ALL_CHARTS_SETTLED = """(expected) => {
@@ -60,17 +49,7 @@ def base_url(superset_admin: api.ApiClient) -> str:
 
 @pytest.fixture(scope="module")
 def page(base_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="kouiki-chromium-") as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1600, "height": 1000},
-            locale="ja-JP",
-        )
+    with chromium(1600, 1000) as context:
         page = context.new_page()
         page.goto(f"{base_url}/login/")
         page.fill("input#username, input[name=username]", CABINET_USER)
@@ -78,7 +57,6 @@ def page(base_url: str) -> Iterator[Any]:
         page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
         yield page
-        context.close()
 
 
 @pytest.mark.parametrize("dashboard", dashboards(), ids=lambda d: d["slug"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from kouiki.contract import periods
 from kouiki.identity import users
 from kouiki.services import portal
 from kouiki.services.airflow_api import AirflowClient
-from tests.browser.test_dashboards_render import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import chromium
 from tests.support.gateway import CONSORTIUM_A, CONSORTIUM_B, bearer, jsonl, sample
 from tests.support.platform import OUTPUT, free_port
 from tests.support.signing import settings_for
@@ -88,20 +87,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="kouiki-chromium-") as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1366, "height": 768},
-            locale="ja-JP",
-            accept_downloads=True,
-        )
+    with chromium(1366, 768, accept_downloads=True) as context:
         yield context
-        context.close()
 
 
 def shot(page: Any, name: str) -> None:
