@@ -97,6 +97,11 @@ def _quarter(text: str) -> str:
 
 
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.landing.idle import has_new_events
+
+    if args.from_timestamp is None and not has_new_events(settings):
+        print("ingest: 0 events consumed (every partition is landed to its end)")
+        return 0
     from kouiki.landing.coordinator import land
 
     landed = land(settings, from_timestamp=args.from_timestamp)

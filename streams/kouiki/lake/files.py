@@ -10,7 +10,6 @@ a topic's log: a broker restart or a recreated topic starts offsets at 0 again u
 from __future__ import annotations
 
 import os
-import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,9 +19,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+# The layout lives in layout.py (standard library only); writers and readers reach it through here.
+from kouiki.lake.layout import FILE_PATTERN as FILE_PATTERN
+from kouiki.lake.layout import landed_ranges as landed_ranges
+from kouiki.lake.layout import next_offset as next_offset
+from kouiki.lake.layout import partition_dir as partition_dir
+from kouiki.lake.layout import topic_dir as topic_dir
+
 LANDED = "landed"
 DEAD_LETTER = "dead_letter"
-FILE_PATTERN = re.compile(r"^(\d{12})-(\d{12})\.parquet$")
 
 SCHEMA = pa.schema(
     [
@@ -57,31 +62,6 @@ class Row:
     status: str
     error_class: str | None = None
     error_message: str | None = None
-
-
-def topic_dir(raw_dir: Path, topic: str) -> Path:
-    return raw_dir / topic
-
-
-def partition_dir(raw_dir: Path, topic: str, epoch: str, partition: int) -> Path:
-    return topic_dir(raw_dir, topic) / f"epoch={epoch}" / f"partition={partition}"
-
-
-def landed_ranges(folder: Path) -> list[tuple[int, int]]:
-    if not folder.is_dir():
-        return []
-    ranges = []
-    for name in os.listdir(folder):
-        match = FILE_PATTERN.match(name)
-        if match:
-            ranges.append((int(match.group(1)), int(match.group(2))))
-    return sorted(ranges)
-
-
-def next_offset(folder: Path) -> int:
-    """Where landing resumes: one past the highest landed offset, 0 for an empty folder."""
-    ranges = landed_ranges(folder)
-    return ranges[-1][1] + 1 if ranges else 0
 
 
 def write_columns(

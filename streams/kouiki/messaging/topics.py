@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from kouiki.contract import model
-from kouiki.contract.check import kind_of
-
 REGISTRY_TOPIC = "kouiki.registry.v1"
 REPORTS_TOPIC = "kouiki.reports.v1"
 DEADLETTER_TOPIC = "kouiki.deadletter.v1"
@@ -23,6 +20,10 @@ def key_for(doc: Any) -> str:
     """The natural code a document is keyed by. Registrations are keyed by the consortium, so a
     consortium and its projects share a partition and are read in the order they were sent;
     reports by the project, so one project's reports stay in order."""
+    # Imported here: the topic names above are read by commands that must start fast (kouiki ingest).
+    from kouiki.contract import model
+    from kouiki.contract.check import kind_of
+
     if isinstance(doc, dict):
         return str(doc["project_code"] if kind_of(doc) == "report" else doc["consortium_code"])
     return str(doc.project_code if isinstance(doc, model.Report) else doc.consortium_code)
