@@ -13,13 +13,25 @@ from kouiki.intake.submit import submit
 from kouiki.sample.generator import generate
 from kouiki.services import airflow, broker, portal
 from kouiki.services.airflow_api import AirflowClient
+from kouiki.services.processes import read_pid
 from kouiki.services.superset import deploy, process
+
+
+def start_broker(settings: Settings) -> int:
+    """Start the broker if it is not running. A new broker (empty: it keeps messages in memory)
+    leaves the triggerer's Kafka consumer stalled without an error, so a running triggerer is
+    restarted with it."""
+    was_running = read_pid(settings.run_dir, broker.SERVICE) is not None
+    pid = broker.start(settings)
+    if not was_running:
+        airflow.restart_triggerer(settings)
+    return pid
 
 
 def up(settings: Settings, with_superset: bool = True) -> Iterator[str]:
     started = time.monotonic()
     ensure_operator_key(settings)  # the platform's key: signs the sample data
-    pid = broker.start(settings)
+    pid = start_broker(settings)
     yield f"broker     running (pid {pid}) on {settings.bootstrap_servers}"
     portal.start(settings)
     yield f"portal     running on {portal.base_url(settings)} (API docs: /docs)"
@@ -63,7 +75,7 @@ def demo(settings: Settings, seed: int = 42) -> Iterator[str]:
     yield from up(settings, with_superset=False)  # Superset starts once there is data to show
     sample = generate(seed=seed)
     files = sample.write(settings.data_dir / "sample")
-    submitted = time.time() - 1  # the every-minute schedule may land them before the trigger below
+    submitted = time.time() - 1  # the intake trigger may land them before the manual trigger below
     key = ensure_operator_key(settings)  # the platform's own key signs the sample data
     outcome = submit(files, settings, key_id=key.key_id, secret=key.secret)
     if outcome.problems:
