@@ -109,6 +109,7 @@ def test_assets_chain_the_three_stages(dagbag: Any) -> None:
 def test_ingest_starts_when_an_intake_topic_receives_a_message(dagbag: Any) -> None:
     """The intake Asset is watched by the Kafka shared-stream trigger on both intake topics, through
     the connection the platform puts in the environment, or the safety-net cron starts the run."""
+    from airflow.providers.apache.kafka.triggers.shared_stream import KafkaSharedStreamTrigger
     from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable
 
     ingest = dagbag.dags["kouiki_ingest"]
@@ -120,9 +121,31 @@ def test_ingest_starts_when_an_intake_topic_receives_a_message(dagbag: Any) -> N
     assert asset.uri == "kouiki://topics/intake"
     (watcher,) = asset.watchers
     classpath, kwargs = watcher.trigger.serialize()
-    assert classpath == "airflow.providers.apache.kafka.triggers.shared_stream.KafkaSharedStreamTrigger"
+    assert classpath == "kouiki.orchestration.intake_watch.IntakeTrigger"
+    assert isinstance(watcher.trigger, KafkaSharedStreamTrigger)  # the shared consumer, commits after saving
     assert kwargs["topics"] == ["kouiki.registry.v1", "kouiki.reports.v1"]
     assert kwargs["kafka_config_id"] == "kouiki_intake_trigger"
+
+
+def test_the_trigger_event_does_not_copy_the_message() -> None:
+    """Every event is saved in the metadata database and logged: it must not carry the report."""
+    import asyncio
+    from collections.abc import AsyncIterator
+
+    from kouiki.orchestration.intake_watch import IntakeTrigger
+
+    report = '{"project_code": "P-001", "amount_jpy": 123456789}'.encode()
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield report
+
+    async def events() -> list[Any]:
+        trigger = IntakeTrigger(topics=["kouiki.reports.v1"], kafka_config_id="kouiki_intake_trigger")
+        return [e async for e in trigger.filter_shared_stream(stream())]
+
+    (event,) = asyncio.run(events())
+    assert event.payload == {"message_bytes": len(report)}
+    assert "123456789" not in repr(event)
 
 
 def test_the_trigger_watches_the_topics_the_lander_reads() -> None:

@@ -1,18 +1,18 @@
 """The Airflow Assets that chain intake → ingest → transform → publish. Declared once, here."""
 
-from airflow.providers.apache.kafka.triggers.shared_stream import KafkaSharedStreamTrigger
 from airflow.sdk import Asset, AssetWatcher
 
 from kouiki.orchestration.intake_trigger import CONN_ID, TOPICS
+from kouiki.orchestration.intake_watch import IntakeTrigger
 
 # Updated by the triggerer whenever a message arrives on an intake topic; schedules kouiki_ingest.
-# One shared consumer for both topics (the shared-stream trigger commits only saved events).
+# One shared consumer for both topics; it commits an offset only once the event is saved.
 INTAKE_TOPICS = Asset(
     "kouiki://topics/intake",
     watchers=[
         AssetWatcher(
             name="kouiki_intake_messages",
-            trigger=KafkaSharedStreamTrigger(topics=list(TOPICS), kafka_config_id=CONN_ID, poll_timeout=1.0),
+            trigger=IntakeTrigger(topics=list(TOPICS), kafka_config_id=CONN_ID, poll_timeout=1.0),
         )
     ],
 )
