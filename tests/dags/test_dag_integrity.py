@@ -134,7 +134,7 @@ def test_the_trigger_event_does_not_copy_the_message() -> None:
 
     from kouiki.orchestration.intake_watch import IntakeTrigger
 
-    report = '{"project_code": "P-001", "amount_jpy": 123456789}'.encode()
+    report = b'{"project_code": "P-001", "amount_jpy": 123456789}'
 
     async def stream() -> AsyncIterator[bytes]:
         yield report
