@@ -21,7 +21,7 @@ import pytest
 
 from kouiki.config import Settings
 from kouiki.sample.generator import generate
-from kouiki.services import airflow
+from kouiki.services import airflow, broker, local_stack, processes
 from kouiki.services.airflow_api import AirflowClient
 from tests.support import reference
 from tests.support.platform import free_port, run_kouiki
@@ -179,3 +179,35 @@ def test_submitted_reports_reach_serving_started_by_the_events(platform: Setting
         f"{len(ingest_runs)} kouiki_ingest runs, all asset_triggered"
     )
     assert max(latencies) < TARGET_S
+
+
+RESTART_TIMEOUT_S = 90
+
+
+def test_events_start_ingest_again_after_the_platform_restarts_the_broker(platform: Settings) -> None:
+    """A new broker leaves the trigger's consumer stalled without an error (it waited over 6 minutes
+    in a measurement); the platform restarts the triggerer with the broker, so the next event starts
+    a run again, without the safety-net cron (which cannot fire here)."""
+    client = AirflowClient(platform)
+    client.wait_for_dags()
+    triggerer = processes.read_pid(platform.run_dir, airflow.TRIGGERER)
+    assert triggerer is not None
+    broker.stop(platform)
+    local_stack.start_broker(platform)
+    assert processes.read_pid(platform.run_dir, airflow.TRIGGERER) not in (None, triggerer)
+    registry = generate(seed=7, quarters=6).registry
+    started = time.time()
+    run_kouiki(
+        platform, "submit", str(write_jsonl(platform.data_dir / "submitted" / "again.jsonl", registry)), check=True
+    )
+    deadline = time.monotonic() + RESTART_TIMEOUT_S
+    while True:
+        runs = [r for r in client.runs("kouiki_ingest") if epoch(r["queued_at"]) >= started]
+        if any(r["state"] in ("success", "failed") for r in runs):
+            break
+        assert time.monotonic() < deadline, f"no kouiki_ingest run within {RESTART_TIMEOUT_S} s of the submit"
+        time.sleep(1)
+    assert all(r["run_type"] == "asset_triggered" for r in runs), runs
+    assert all(r["state"] != "failed" for r in runs), runs
+    start = min(epoch(r["start_date"]) for r in runs if r["start_date"])
+    print(f"\n[hands-off] after the broker restart: submit -> ingest run start {start - started:.1f} s", flush=True)

@@ -7,7 +7,7 @@ The scheduler and the triggerer run with ``--skip-serve-logs`` because their log
 listen on every interface; with the LocalExecutor the api-server reads task logs from disk, so
 nothing is lost. The triggerer watches the intake topics (kouiki.orchestration.intake_trigger);
 its Kafka consumer can stall without an error when the broker restarts, so whoever restarts the
-broker restarts it too (:func:`restart_triggerer`).
+broker stops it first and starts it again afterwards (kouiki.services.local_stack.start_broker).
 """
 
 from __future__ import annotations
@@ -158,15 +158,14 @@ def _start_component(settings: Settings, name: str, env: dict[str, str]) -> int:
     )
 
 
-def restart_triggerer(settings: Settings, timeout: float = 60.0) -> bool:
-    """Restart the triggerer if it runs (after a broker restart); True if it did. The other
-    components keep running; the trigger's consumer rejoins its group from the committed offsets."""
-    if processes.read_pid(settings.run_dir, TRIGGERER) is None:
-        return False
-    processes.stop(settings.run_dir, TRIGGERER, timeout=20)
+def stop_triggerer(settings: Settings) -> bool:
+    """Stop the triggerer if it runs; True if it did."""
+    return processes.stop(settings.run_dir, TRIGGERER, timeout=20)
+
+
+def start_triggerer(settings: Settings, timeout: float = 60.0) -> None:
     _start_component(settings, TRIGGERER, environment(settings))
     wait_healthy(settings, timeout)
-    return True
 
 
 HEALTH_CHECKED = ("metadatabase", "scheduler", "dag_processor", "triggerer")

@@ -18,14 +18,17 @@ from kouiki.services.superset import deploy, process
 
 
 def start_broker(settings: Settings) -> int:
-    """Start the broker if it is not running. A new broker (empty: it keeps messages in memory)
-    leaves the triggerer's Kafka consumer stalled without an error, so a running triggerer is
-    restarted with it."""
-    was_running = read_pid(settings.run_dir, broker.SERVICE) is not None
-    pid = broker.start(settings)
-    if not was_running:
-        airflow.restart_triggerer(settings)
-    return pid
+    """Start the broker if it is not running. Airflow's triggerer, if it runs, is stopped first and
+    started again afterwards: a consumer that rejoins its group on a new broker (empty: it keeps
+    messages in memory) stalls without an error, and so does one that reconnects by itself."""
+    if read_pid(settings.run_dir, broker.SERVICE) is not None:
+        return broker.start(settings)
+    triggerer_stopped = airflow.stop_triggerer(settings)
+    try:
+        return broker.start(settings)
+    finally:
+        if triggerer_stopped:
+            airflow.start_triggerer(settings)
 
 
 def up(settings: Settings, with_superset: bool = True) -> Iterator[str]:
