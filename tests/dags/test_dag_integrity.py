@@ -196,3 +196,17 @@ def test_ingest_schedule_comes_from_the_environment(tmp_path: Path) -> None:
     env = {**os.environ, "KOUIKI_INGEST_SCHEDULE": "*/10 * * * *", "AIRFLOW_HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.strip().splitlines()[-1] == "*/10 * * * *"
+
+
+def test_the_local_platform_gives_airflow_the_connection_and_a_triggerer(tmp_path: Path) -> None:
+    """Without the triggerer nothing watches the topics; its log server would listen on every interface."""
+    import json
+
+    from kouiki.config import Settings
+    from kouiki.services import airflow
+
+    settings = Settings(data_dir=tmp_path / "data", bootstrap_servers="127.0.0.1:19201")
+    conn = json.loads(airflow.environment(settings)["AIRFLOW_CONN_KOUIKI_INTAKE_TRIGGER"])
+    assert conn["extra"]["bootstrap.servers"] == "127.0.0.1:19201"
+    assert airflow.COMPONENTS[airflow.TRIGGERER] == ["triggerer", "--skip-serve-logs"]
+    assert "triggerer" in airflow.HEALTH_CHECKED
