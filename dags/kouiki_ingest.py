@@ -4,30 +4,34 @@
 Lands what consortia have sent to the Kafka topics since the last run into the raw lake
 (offset-named Parquet files, exactly once). When anything new landed, the `kouiki://lake/raw`
 Asset is updated, which schedules **kouiki_transform**; an empty run is skipped and triggers nothing.
-Runs on a schedule and on demand (trigger it from the UI or `POST /api/v2/dags/kouiki_ingest/dagRuns`).
+Starts when events arrive; also runs on a slow schedule and on demand (trigger it from the UI or
+`POST /api/v2/dags/kouiki_ingest/dagRuns`).
 
-**Schedule.** `KOUIKI_INGEST_SCHEDULE` (cron, read when the file is parsed), default every minute.
-The target is a report on the dashboards within 3 minutes of `kouiki submit`. The worst case is one
-schedule interval (a report sent just after a tick) plus the chain from that tick: landing,
-`dbt source freshness`, `dbt build` and publish, and possibly waiting for a build already running,
-since transforms never overlap. Measured by tests/integration/test_hands_off.py on two shared
-cores: tick to serving 29–32 s, and up to about 75 s when a build was already running. Worst cases:
-`*/5` about 5.5–6.5 min; `*/2` about 2.5 min, or over 3 min behind a running build; every minute
-about 1.5–2.3 min, which meets the target with margin. A tick that finds nothing new costs a few
-seconds of one worker and is skipped, so it triggers no build. The price is 1,440 small runs a day
-in the metadata database; prune them with `airflow db clean`.
+**Trigger.** Airflow's triggerer watches the intake topics with its own consumer group
+(`KafkaSharedStreamTrigger`, connection `kouiki_intake_trigger` from the environment) and updates
+the `kouiki://topics/intake` Asset for every message, which schedules this DAG. One run at a time:
+events that arrive during a run are linked to the next one, or to none, and the lander reads the
+topics itself, so a burst of messages costs one or two runs and loses nothing. Measured by
+tests/integration/test_hands_off.py on two shared cores: submit to run start 1.4–5.2 s, submit to
+serving 32–61 s, of which freshness, build and publish take 28–54 s (target: within 3 minutes).
+
+**Safety net.** `KOUIKI_INGEST_SCHEDULE` (cron, read when the file is parsed), default every
+15 minutes, lands whatever the trigger missed: after a broker restart the trigger can stall without
+an error until the triggerer is restarted (the local platform restarts it with the broker). A tick
+that finds nothing new costs a few seconds of one worker and is skipped, so it triggers no build.
+Every message is one row in the metadata database's `asset_event` table; prune with `airflow db clean`.
 """
 
 from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from kouiki.orchestration.assets import RAW_LAKE
-from kouiki.orchestration.defaults import dag_arguments, ingest_schedule
+from kouiki.orchestration.defaults import dag_arguments, ingest_cron, ingest_schedule
 
-SCHEDULE = ingest_schedule()
+SCHEDULE = ingest_cron()  # the safety-net cron
 
 
-@dag(schedule=SCHEDULE, doc_md=__doc__, **dag_arguments("ingest"))
+@dag(schedule=ingest_schedule(), doc_md=__doc__, **dag_arguments("ingest"))
 def kouiki_ingest() -> None:
     @task(outlets=[RAW_LAKE])
     def land_topics() -> dict[str, int]:

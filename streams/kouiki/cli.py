@@ -16,10 +16,10 @@ from kouiki.config import ConfigError, Settings
 
 
 def _cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
-    from kouiki.services import broker
+    from kouiki.services import broker, local_stack
 
     if args.action == "start":
-        pid = broker.start(settings)
+        pid = local_stack.start_broker(settings)  # restarts Airflow's triggerer with a new broker
         print(f"broker: running, pid {pid}, {settings.bootstrap_servers}")
     elif args.action == "stop":
         print("broker: stopped" if broker.stop(settings) else "broker: was not running")

@@ -69,8 +69,11 @@ class Settings:
         default=5000, metadata=_var("KOUIKI_LANDER_BATCH", "most records per landed Parquet file")
     )
     ingest_schedule: str = field(
-        default="* * * * *",
-        metadata=_var("KOUIKI_INGEST_SCHEDULE", "when `kouiki_ingest` runs (cron, read when the DAG file is parsed)"),
+        default="*/15 * * * *",
+        metadata=_var(
+            "KOUIKI_INGEST_SCHEDULE",
+            "safety-net cron of `kouiki_ingest`, which events start anyway (read when the DAG file is parsed)",
+        ),
     )
     admin_password: str = field(
         default="",

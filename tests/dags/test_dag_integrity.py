@@ -75,7 +75,7 @@ def test_dag_files_import_nothing_heavy_at_parse_time(tmp_path: Path) -> None:
         "kafka",
         "kouiki.landing",
         "kouiki.lake",
-        "kouiki.messaging",
+        "kouiki.contract",  # the topic names (kouiki.messaging.topics) are imported, nothing more
         "kouiki.warehouse",
         "kouiki.services",
         "kouiki.notices",
@@ -101,9 +101,77 @@ def test_assets_chain_the_three_stages(dagbag: Any) -> None:
     assert publish.get_task("refresh_superset_cache").upstream_task_ids == {"publish_serving_file"}
     assert [o.uri for o in publish.get_task("publish_serving_file").outlets] == [SERVING_MARTS.uri]
     assert transform.get_task("dbt_build").pool == publish.get_task("publish_serving_file").pool == DUCKDB_POOL
-    assert ingest.timetable.expression == "* * * * *"
+    assert ingest.timetable.timetable.expression == "*/15 * * * *"  # the safety net, slow by default
     assert "kouiki://lake/raw" in str(transform.timetable.asset_condition)
     assert "kouiki://warehouse/marts" in str(publish.timetable.asset_condition)
+
+
+def test_ingest_starts_when_an_intake_topic_receives_a_message(dagbag: Any) -> None:
+    """The intake Asset is watched by the Kafka shared-stream trigger on both intake topics, through
+    the connection the platform puts in the environment, or the safety-net cron starts the run."""
+    from airflow.providers.apache.kafka.triggers.shared_stream import KafkaSharedStreamTrigger
+    from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable
+
+    ingest = dagbag.dags["kouiki_ingest"]
+    assert isinstance(ingest.timetable, AssetOrTimeSchedule)
+    assert isinstance(ingest.timetable.timetable, CronTriggerTimetable)
+    assert ingest.max_active_runs == 1
+    asset = ingest.timetable.asset_condition
+    assert isinstance(asset, Asset)
+    assert asset.uri == "kouiki://topics/intake"
+    (watcher,) = asset.watchers
+    classpath, kwargs = watcher.trigger.serialize()
+    assert classpath == "kouiki.orchestration.intake_watch.IntakeTrigger"
+    assert isinstance(watcher.trigger, KafkaSharedStreamTrigger)  # the shared consumer, commits after saving
+    assert kwargs["topics"] == ["kouiki.registry.v1", "kouiki.reports.v1"]
+    assert kwargs["kafka_config_id"] == "kouiki_intake_trigger"
+
+
+def test_the_trigger_event_does_not_copy_the_message() -> None:
+    """Every event is saved in the metadata database and logged: it must not carry the report."""
+    import asyncio
+    from collections.abc import AsyncIterator
+
+    from kouiki.orchestration.intake_watch import IntakeTrigger
+
+    report = b'{"project_code": "P-001", "amount_jpy": 123456789}'
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield report
+
+    async def events() -> list[Any]:
+        trigger = IntakeTrigger(topics=["kouiki.reports.v1"], kafka_config_id="kouiki_intake_trigger")
+        return [e async for e in trigger.filter_shared_stream(stream())]
+
+    (event,) = asyncio.run(events())
+    assert event.payload == {"message_bytes": len(report)}
+    assert "123456789" not in repr(event)
+
+
+def test_the_trigger_watches_the_topics_the_lander_reads() -> None:
+    from kouiki.messaging.topics import INGEST_TOPICS
+    from kouiki.orchestration.assets import INTAKE_TOPICS
+
+    (watcher,) = INTAKE_TOPICS.watchers
+    assert sorted(watcher.trigger.topics) == sorted(INGEST_TOPICS)
+
+
+def test_the_trigger_connection_has_its_own_group_and_manual_commits() -> None:
+    """The shared-stream trigger refuses auto-commit; its group is nobody else's; earliest, so the
+    first message after a fresh start (no committed offset yet) still starts a run."""
+    import json
+
+    from kouiki.config import Settings
+    from kouiki.orchestration.intake_trigger import connection_variable
+
+    env = connection_variable(Settings(bootstrap_servers="127.0.0.1:19299"))
+    conn = json.loads(env["AIRFLOW_CONN_KOUIKI_INTAKE_TRIGGER"])
+    assert conn["conn_type"] == "kafka"
+    assert conn["extra"]["bootstrap.servers"] == "127.0.0.1:19299"
+    assert conn["extra"]["group.id"] == "kouiki-ingest-trigger"
+    assert conn["extra"]["enable.auto.commit"] == "false"
+    assert conn["extra"]["auto.offset.reset"] == "earliest"
+    assert int(conn["extra"]["session.timeout.ms"]) <= 2000
 
 
 def test_quality_runs_daily_and_writes_no_asset(dagbag: Any) -> None:
@@ -129,3 +197,17 @@ def test_ingest_schedule_comes_from_the_environment(tmp_path: Path) -> None:
     env = {**os.environ, "KOUIKI_INGEST_SCHEDULE": "*/10 * * * *", "AIRFLOW_HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.strip().splitlines()[-1] == "*/10 * * * *"
+
+
+def test_the_local_platform_gives_airflow_the_connection_and_a_triggerer(tmp_path: Path) -> None:
+    """Without the triggerer nothing watches the topics; its log server would listen on every interface."""
+    import json
+
+    from kouiki.config import Settings
+    from kouiki.services import airflow
+
+    settings = Settings(data_dir=tmp_path / "data", bootstrap_servers="127.0.0.1:19201")
+    conn = json.loads(airflow.environment(settings)["AIRFLOW_CONN_KOUIKI_INTAKE_TRIGGER"])
+    assert conn["extra"]["bootstrap.servers"] == "127.0.0.1:19201"
+    assert airflow.COMPONENTS[airflow.TRIGGERER] == ["triggerer", "--skip-serve-logs"]
+    assert "triggerer" in airflow.HEALTH_CHECKED

@@ -1,7 +1,21 @@
-"""The Airflow Assets that chain ingest → transform → publish. Declared once, here."""
+"""The Airflow Assets that chain intake → ingest → transform → publish. Declared once, here."""
 
-from airflow.sdk import Asset
+from airflow.sdk import Asset, AssetWatcher
 
+from kouiki.orchestration.intake_trigger import CONN_ID, TOPICS
+from kouiki.orchestration.intake_watch import IntakeTrigger
+
+# Updated by the triggerer whenever a message arrives on an intake topic; schedules kouiki_ingest.
+# One shared consumer for both topics; it commits an offset only once the event is saved.
+INTAKE_TOPICS = Asset(
+    "kouiki://topics/intake",
+    watchers=[
+        AssetWatcher(
+            name="kouiki_intake_messages",
+            trigger=IntakeTrigger(topics=list(TOPICS), kafka_config_id=CONN_ID, poll_timeout=1.0),
+        )
+    ],
+)
 RAW_LAKE = Asset("kouiki://lake/raw")
 WAREHOUSE_MARTS = Asset("kouiki://warehouse/marts")
 SERVING_MARTS = Asset("kouiki://serving/marts")

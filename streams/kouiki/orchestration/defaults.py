@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
 
 from kouiki.config import Settings
 from kouiki.orchestration.alerts import on_failure
+from kouiki.orchestration.assets import INTAKE_TOPICS
 
 TIMEZONE = "Asia/Tokyo"
 
@@ -30,6 +32,12 @@ def dag_arguments(*tags: str, retry_delay: pendulum.Duration | None = None) -> d
     }
 
 
-def ingest_schedule() -> str:
+def ingest_cron() -> str:
     """``KOUIKI_INGEST_SCHEDULE``, read when the DAG file is parsed."""
     return Settings.from_env().ingest_schedule
+
+
+def ingest_schedule() -> AssetOrTimeSchedule:
+    """A message on an intake topic, or the ``KOUIKI_INGEST_SCHEDULE`` cron as a safety net: the
+    trigger can fall silent (a restarted broker) and the cron still lands what it missed."""
+    return AssetOrTimeSchedule(timetable=CronTriggerTimetable(ingest_cron(), timezone=TIMEZONE), assets=INTAKE_TOPICS)

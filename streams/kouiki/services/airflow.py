@@ -1,10 +1,13 @@
-"""Run Airflow locally: api-server, scheduler and dag-processor with the LocalExecutor, all bound to
-127.0.0.1, configured only through ``AIRFLOW__*`` environment variables. The metadata database is
+"""Run Airflow locally: api-server, scheduler, dag-processor and triggerer with the LocalExecutor,
+all bound to 127.0.0.1, configured only through ``AIRFLOW__*`` environment variables. The metadata database is
 SQLite under the data directory unless ``KOUIKI_AIRFLOW_DB_URL`` names another (PostgreSQL in CI's
 hands-off test and in production).
 
-The scheduler runs with ``--skip-serve-logs`` because its log server always listens on every
-interface; with the LocalExecutor the api-server reads task logs from disk, so nothing is lost.
+The scheduler and the triggerer run with ``--skip-serve-logs`` because their log servers always
+listen on every interface; with the LocalExecutor the api-server reads task logs from disk, so
+nothing is lost. The triggerer watches the intake topics (kouiki.orchestration.intake_trigger);
+its Kafka consumer can stall without an error when the broker restarts, so whoever restarts the
+broker stops it first and starts it again afterwards (kouiki.services.local_stack.start_broker).
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ from urllib.parse import urlsplit
 import requests
 
 from kouiki.config import Settings
+from kouiki.orchestration.intake_trigger import connection_variable
 from kouiki.services import processes, secrets_store
 
 COMPONENTS = {
     "airflow-api-server": ["api-server"],
     "airflow-scheduler": ["scheduler", "--skip-serve-logs"],
     "airflow-dag-processor": ["dag-processor"],
+    "airflow-triggerer": ["triggerer", "--skip-serve-logs"],
 }
+TRIGGERER = "airflow-triggerer"
 DAG_IDS = ("kouiki_ingest", "kouiki_transform", "kouiki_publish")
 ADMIN_USER = secrets_store.ADMIN_USERNAME
 
@@ -77,6 +83,7 @@ def environment(settings: Settings) -> dict[str, str]:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home(settings) / "logs"),
+            **connection_variable(settings),  # the intake trigger's Kafka connection
         }
     )
     return env
@@ -135,16 +142,33 @@ def prepare(settings: Settings) -> None:
 def start(settings: Settings, timeout: float = 180.0) -> str:
     prepare(settings)
     env = environment(settings)
-    for name, args in COMPONENTS.items():
-        processes.start(
-            settings.run_dir,
-            name,
-            [str(settings.venv_executable(".venv", "airflow")), *args],
-            env=env,
-            cwd=home(settings),
-        )
+    for name in COMPONENTS:
+        _start_component(settings, name, env)
     wait_healthy(settings, timeout)
     return base_url(settings)
+
+
+def _start_component(settings: Settings, name: str, env: dict[str, str]) -> int:
+    return processes.start(
+        settings.run_dir,
+        name,
+        [str(settings.venv_executable(".venv", "airflow")), *COMPONENTS[name]],
+        env=env,
+        cwd=home(settings),
+    )
+
+
+def stop_triggerer(settings: Settings) -> bool:
+    """Stop the triggerer if it runs; True if it did."""
+    return processes.stop(settings.run_dir, TRIGGERER, timeout=20)
+
+
+def start_triggerer(settings: Settings, timeout: float = 60.0) -> None:
+    _start_component(settings, TRIGGERER, environment(settings))
+    wait_healthy(settings, timeout)
+
+
+HEALTH_CHECKED = ("metadatabase", "scheduler", "dag_processor", "triggerer")
 
 
 def wait_healthy(settings: Settings, timeout: float) -> None:
@@ -153,7 +177,7 @@ def wait_healthy(settings: Settings, timeout: float) -> None:
     while time.monotonic() < deadline:
         try:
             last = requests.get(f"{base_url(settings)}/api/v2/monitor/health", timeout=3).json()
-            if all(last.get(c, {}).get("status") == "healthy" for c in ("metadatabase", "scheduler", "dag_processor")):
+            if all(last.get(c, {}).get("status") == "healthy" for c in HEALTH_CHECKED):
                 return
         except (requests.RequestException, ValueError):
             pass
@@ -166,7 +190,7 @@ def stop(settings: Settings) -> None:
     tasks still need the api-server to report their state."""
     processes.stop(settings.run_dir, "airflow-scheduler", timeout=40, group=False)
     processes.stop(settings.run_dir, "airflow-scheduler", timeout=5)  # any workers left in its group
-    for name in ("airflow-dag-processor", "airflow-api-server"):
+    for name in (TRIGGERER, "airflow-dag-processor", "airflow-api-server"):
         processes.stop(settings.run_dir, name, timeout=20)
 
 

@@ -13,13 +13,28 @@ from kouiki.intake.submit import submit
 from kouiki.sample.generator import generate
 from kouiki.services import airflow, broker, portal
 from kouiki.services.airflow_api import AirflowClient
+from kouiki.services.processes import read_pid
 from kouiki.services.superset import deploy, process
+
+
+def start_broker(settings: Settings) -> int:
+    """Start the broker if it is not running. Airflow's triggerer, if it runs, is stopped first and
+    started again afterwards: a consumer that rejoins its group on a new broker (empty: it keeps
+    messages in memory) stalls without an error, and so does one that reconnects by itself."""
+    if read_pid(settings.run_dir, broker.SERVICE) is not None:
+        return broker.start(settings)
+    triggerer_stopped = airflow.stop_triggerer(settings)
+    try:
+        return broker.start(settings)
+    finally:
+        if triggerer_stopped:
+            airflow.start_triggerer(settings)
 
 
 def up(settings: Settings, with_superset: bool = True) -> Iterator[str]:
     started = time.monotonic()
     ensure_operator_key(settings)  # the platform's key: signs the sample data
-    pid = broker.start(settings)
+    pid = start_broker(settings)
     yield f"broker     running (pid {pid}) on {settings.bootstrap_servers}"
     portal.start(settings)
     yield f"portal     running on {portal.base_url(settings)} (API docs: /docs)"
@@ -63,7 +78,7 @@ def demo(settings: Settings, seed: int = 42) -> Iterator[str]:
     yield from up(settings, with_superset=False)  # Superset starts once there is data to show
     sample = generate(seed=seed)
     files = sample.write(settings.data_dir / "sample")
-    submitted = time.time() - 1  # the every-minute schedule may land them before the trigger below
+    submitted = time.time() - 1  # the intake trigger may land them before the manual trigger below
     key = ensure_operator_key(settings)  # the platform's own key signs the sample data
     outcome = submit(files, settings, key_id=key.key_id, secret=key.secret)
     if outcome.problems:
