@@ -2,7 +2,8 @@
 
 from airflow.sdk import Asset, AssetWatcher
 
-from kouiki.orchestration.intake_trigger import CONN_ID, TOPICS
+from kouiki.messaging.topics import INGEST_TOPICS
+from kouiki.orchestration.intake_trigger import CONN_ID
 from kouiki.orchestration.intake_watch import IntakeTrigger
 
 # Updated by the triggerer whenever a message arrives on an intake topic; schedules kouiki_ingest.
@@ -12,7 +13,7 @@ INTAKE_TOPICS = Asset(
     watchers=[
         AssetWatcher(
             name="kouiki_intake_messages",
-            trigger=IntakeTrigger(topics=list(TOPICS), kafka_config_id=CONN_ID, poll_timeout=1.0),
+            trigger=IntakeTrigger(topics=list(INGEST_TOPICS), kafka_config_id=CONN_ID, poll_timeout=1.0),
         )
     ],
 )

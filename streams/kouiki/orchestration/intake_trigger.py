@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from kouiki.config import Settings
-from kouiki.messaging.topics import INGEST_TOPICS as TOPICS
+
 CONN_ID = "kouiki_intake_trigger"
 CONSUMER_GROUP = "kouiki-ingest-trigger"
 # The trigger commits after Airflow has saved the event and refuses to start with auto-commit on.
