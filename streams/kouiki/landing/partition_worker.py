@@ -2,9 +2,9 @@
 under a temporary name, and hand each batch to the coordinator (see ``coordinator``).
 
 A partition that cannot be read (a record batch failing its CRC, an unknown codec, bytes that do
-not decode) stops only itself: when a poll raises, each pending partition is polled alone with the
-others paused, and the one that raises again is reported as ``Stuck`` at its position, the first
-offset not landed. The others go on. Nothing is skipped: the position never moves past the bad
+not decode) stops only itself: when a poll raises, each pending partition is read alone by a
+consumer of its own, and one that raises again is reported as ``Stuck`` at its position, the first
+offset not landed. The others go on with a new consumer. Nothing is skipped: the position never moves past the bad
 batch; only ``kouiki quarantine`` lets landing resume after it."""
 
 from __future__ import annotations
