@@ -44,6 +44,20 @@ def kouiki_ingest() -> None:
         from kouiki.landing.coordinator import land
 
         counts = land(settings)
+        if counts.stuck:
+            # A stuck partition raises an alert but does not fail the task: everything else has
+            # landed, and only a successful task emits the RAW_LAKE event that gets it transformed.
+            # The stuck partition stays in run/stuck_partitions.json and alerts again on every run
+            # until an operator sets the batch aside (`kouiki quarantine`, docs/operations.md).
+            from dataclasses import replace
+
+            from airflow.sdk import get_current_context
+
+            from kouiki.landing.stuck import alert_message
+            from kouiki.orchestration.alerts import alert_from_context, record_alert
+
+            alert = alert_from_context(get_current_context())
+            record_alert(settings, replace(alert, message=alert_message(counts.stuck)))
         if counts.consumed == 0:
             raise AirflowSkipException("nothing new on the topics")  # no Asset event, no rebuild
         return {f"{t}[{p}]": c["consumed"] for (t, _e, p), c in counts.counts.items()}

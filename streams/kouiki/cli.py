@@ -111,13 +111,45 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             f"{counts['landed']}, dead-lettered {counts['dead_lettered']} in {counts['files']} files"
         )
     print(f"ingest: {landed.consumed} events consumed")
+    for entry in landed.stuck:
+        print(f"error: {entry.describe()}", file=sys.stderr)
+    if landed.stuck:
+        from kouiki.landing.stuck import alert_message
+        from kouiki.orchestration.alerts import Alert, record_alert
+
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        record_alert(settings, Alert(now, "cli", "ingest", f"manual__{now}", None, alert_message(landed.stuck), None))
+        print(
+            "error: 他のパーティションは取り込み済みです。調査して `kouiki quarantine` で退避してください"
+            " / every other partition was landed; investigate, then set the batch aside with `kouiki quarantine`"
+            " (docs/operations.md)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _cmd_quarantine(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.landing.quarantine import QuarantineError, quarantine
+
+    try:
+        record = quarantine(settings, args.topic, args.partition, args.offset, args.reason)
+    except QuarantineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(record.__dict__, ensure_ascii=False))
+    print(
+        f"quarantined {record.topic}[{record.partition}] offsets {record.base_offset}-{record.last_offset} "
+        f"({record.records} records, sha256 {record.sha256}) to {record.file}; dead-lettered; "
+        "the next `kouiki ingest` resumes after the batch"
+    )
     return 0
 
 
 def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from kouiki.landing import status
+    from kouiki.landing import status, stuck
 
-    print(status.render(status.collect(settings)))
+    print(status.render(status.collect(settings), stuck.load(settings)))
     return 0
 
 
@@ -338,6 +370,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay from this time into a new epoch (existing lake files are kept)",
     )
     p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser(
+        "quarantine", help="set aside the record batch a stuck partition cannot be read past (docs/operations.md)"
+    )
+    p.add_argument("--topic", required=True)
+    p.add_argument("--partition", required=True, type=int)
+    p.add_argument("--offset", required=True, type=int, help="the stuck offset shown by `kouiki status`")
+    p.add_argument("--reason", default="unreadable record batch", metavar="TEXT", help="why, for the record")
+    p.set_defaults(func=_cmd_quarantine)
 
     p = sub.add_parser("status", help="per topic and partition: end offset, landed offset, lag, dead letters")
     p.set_defaults(func=_cmd_status)

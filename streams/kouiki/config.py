@@ -68,6 +68,10 @@ class Settings:
     lander_batch: int = field(
         default=5000, metadata=_var("KOUIKI_LANDER_BATCH", "most records per landed Parquet file")
     )
+    lander_processes: int = field(
+        default=8,
+        metadata=_var("KOUIKI_LANDER_PROCESSES", "most partition processes of one `kouiki ingest`, each a consumer"),
+    )
     ingest_schedule: str = field(
         default="*/15 * * * *",
         metadata=_var(

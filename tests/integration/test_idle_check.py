@@ -11,6 +11,7 @@ import pytest
 from kafka import KafkaProducer
 
 from kouiki.config import Settings
+from kouiki.landing import stuck
 from kouiki.landing.idle import has_new_events
 from kouiki.messaging.topics import REGISTRY_TOPIC, REPORTS_TOPIC
 from kouiki.sample.generator import generate
@@ -56,6 +57,24 @@ def test_idle_only_when_every_partition_is_landed_to_its_end(fresh_broker: Setti
     moved.unlink()
     assert has_new_events(settings)  # behind: the lost file's events are on the topic
     assert "ingest: 0 events consumed" not in run_kouiki(settings, "ingest", check=True).stdout
+    assert not has_new_events(settings)
+
+    # A partition recorded stuck in the current epoch: only the lander may re-report or clear it.
+    epoch = newest.parent.parent.name.removeprefix("epoch=")
+    entry = {
+        "topic": REPORTS_TOPIC,
+        "epoch": epoch,
+        "partition": 0,
+        "offset": 0,
+        "error_class": "CorruptRecordError",
+        "error_message": "crc",
+        "first_seen": "2026-12-01T00:00:00+00:00",
+        "last_seen": "2026-12-01T00:00:00+00:00",
+    }
+    stuck.state_path(settings).write_text(json.dumps([entry]), encoding="utf-8")
+    assert has_new_events(settings)
+    run_kouiki(settings, "ingest", check=True)  # lands nothing, finds nothing stuck: clears the entry
+    assert stuck.load(settings) == []
     assert not has_new_events(settings)
 
 

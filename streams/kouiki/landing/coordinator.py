@@ -1,11 +1,12 @@
 """``kouiki ingest``: land what is on the topics now into the raw lake, exactly once.
 
 Every partition of a topic is read by a partition process of its own (a Kafka consumer each, at
-most ``MAX_PARTITION_PROCESSES``). It resumes one past the highest offset already in the lake,
-reads up to a target offset (the high watermark seen in the fetched data, since the local broker's
-end-offset lookups are unreliable), checks each message and writes each fetched batch as an
-offset-named Parquet file under a temporary name. Checking is CPU-bound Python, and so is decoding
-the fetched records, so one process per partition puts every core to work on both.
+most ``lander_processes``; beyond that a process reads several partitions). It resumes one past
+the highest offset already in the lake, reads up to a target offset (the high watermark seen in
+the fetched data, since the local broker's end-offset lookups are unreliable), checks each message
+and writes each fetched batch as an offset-named Parquet file under a temporary name. Checking is
+CPU-bound Python, and so is decoding the fetched records, so one process per partition puts every
+core to work on both.
 
 The coordinating process does every step that makes a batch count, in offset order per partition:
 a message that failed the checks is produced unchanged to the dead-letter topic with Kafka Connect
@@ -13,6 +14,11 @@ style error headers, and only once those are acknowledged is the batch file rena
 failed message stays in the file with ``_status = 'dead_letter'``, so consumed = landed +
 dead-lettered holds per partition, and a crash at any point leaves at most a temporary file, which
 the next run removes before it lands that batch again.
+
+A partition that cannot be read stops only itself (``partition_worker.isolate``): every other
+partition lands in the same run, and the stuck one is recorded with its offset and error in
+``run/stuck_partitions.json`` (``stuck``) and returned in ``LandingCounts.stuck``, for
+``kouiki ingest`` to exit non-zero and the ingest DAG to raise an alert.
 
 Every message must be signed (``contract.signature``) by a key of the key ring, which the
 coordinator reads once per run (``identity.signing_keys.keyring``) before the partition processes fork: a key that
@@ -46,12 +52,15 @@ from kouiki.identity.keys import KeyRing
 from kouiki.identity.signing_keys import keyring as stored_keyring
 from kouiki.lake import files as lake
 from kouiki.lake.registry import from_lake
+from kouiki.landing import stuck as stuck_state
 from kouiki.landing.dead_letters import dead_letter_headers
 from kouiki.landing.partition_worker import (
     Done,
+    Failed,
     LogResetError,
     Message,
     PartitionTask,
+    Stuck,
     WrittenBatch,
     land_partitions,
 )
@@ -61,14 +70,13 @@ from kouiki.messaging.watermarks import high_watermarks, topic_epochs
 
 log = logging.getLogger(__name__)
 
-MAX_PARTITION_PROCESSES = 8
-
 
 @dataclass
 class LandingCounts:
     """Counts per (topic, epoch, partition): consumed, landed, dead-lettered, files written."""
 
     counts: dict[tuple[str, str, int], dict[str, int]] = field(default_factory=dict)
+    stuck: list[stuck_state.StuckPartition] = field(default_factory=list)  # found in this run
 
     def add(self, topic: str, epoch: str, partition: int, consumed: int, dead_lettered: int) -> None:
         entry = self.counts.setdefault(
@@ -194,7 +202,7 @@ class Lander:
             return
         context = multiprocessing.get_context("fork")  # the registry is inherited, not copied
         results: Queue[Message] = context.Queue()
-        count = min(len(tasks), MAX_PARTITION_PROCESSES)
+        count = max(1, min(len(tasks), self.settings.lander_processes))
         processes = [
             context.Process(
                 target=land_partitions,
@@ -206,6 +214,9 @@ class Lander:
         ]
         for process in processes:
             process.start()
+        found: list[stuck_state.StuckPartition] = []
+        finished: list[tuple[str, str, int]] = []
+        epoch = tasks[0].epoch
         try:
             running = count
             while running:
@@ -216,12 +227,13 @@ class Lander:
                     if dead:
                         raise RuntimeError(f"partition process {dead[0].name} exited with {dead[0].exitcode}") from None
                     continue
-                if isinstance(message, WrittenBatch):
-                    self._put_in_place(message, report)
-                elif isinstance(message, Done):
+                if isinstance(message, Done):
+                    finished += [(tasks[0].topic, epoch, p) for p in message.partitions]
                     running -= 1
                 else:
-                    raise message.error
+                    self._receive(message, report, found)
+            stored = stuck_state.update(self.settings, found, finished)
+            report.stuck += [e for e in stored if e.key in {f.key for f in found}]  # with first_seen kept
         finally:
             self._close_dead_letter_producer()  # before the next topic's processes fork
             for process in processes:
@@ -229,6 +241,17 @@ class Lander:
                     process.kill()
                 process.join()
             results.close()
+
+    def _receive(
+        self, message: WrittenBatch | Stuck | Failed, report: LandingCounts, found: list[stuck_state.StuckPartition]
+    ) -> None:
+        if isinstance(message, WrittenBatch):
+            self._put_in_place(message, report)
+        elif isinstance(message, Stuck):
+            found.append(stuck_state.StuckPartition.of(message))
+            log.error("%s", found[-1].describe())
+        else:
+            raise message.error
 
     def _put_in_place(self, batch: WrittenBatch, report: LandingCounts) -> None:
         """Dead-letter what failed (acknowledged first), then rename the batch file into place."""

@@ -7,7 +7,8 @@ per partition. This check costs one metadata and one fetch round trip with librd
 (confluent-kafka, about 0.1 s to import) and reads nothing but file names in the lake.
 
 It answers "nothing new" only when every partition of every topic positively reports its end
-(``partition EOF``) at exactly the offset where the lake of the topic's current epoch resumes. Any
+(``partition EOF``) at exactly the offset where the lake of the topic's current epoch resumes, and
+no partition of a current epoch is recorded stuck (``kouiki.landing.stuck``). Any
 doubt — a broker that does not answer in time, a topic without a topic id, an offset out of range,
 any error — answers "run the lander", which then lands or reports what is there, so the check can
 delay nothing and hide nothing.
@@ -21,6 +22,7 @@ from collections.abc import Iterable
 
 from kouiki.config import Settings
 from kouiki.lake.layout import next_offset, partition_dir
+from kouiki.landing import stuck
 from kouiki.messaging.topics import INGEST_TOPICS
 
 log = logging.getLogger(__name__)
@@ -44,11 +46,15 @@ def has_new_events(settings: Settings, topics: Iterable[str] = INGEST_TOPICS, ti
     except Exception as exc:  # noqa: BLE001 - any doubt means: let the lander look
         log.info("idle check: topics not described (%s); running the lander", exc)
         return True
+    found = {name: _epoch(described[name].topic_id) for name in names}
+    epochs = {name: epoch for name, epoch in found.items() if epoch is not None}
+    if len(epochs) < len(names):
+        return True
+    if any(epochs.get(entry.topic) == entry.epoch for entry in stuck.load(settings)):
+        return True  # only the lander re-reports or clears a stuck partition (after `kouiki quarantine`)
     assignment = []
     for name in names:
-        epoch = _epoch(described[name].topic_id)
-        if epoch is None:
-            return True
+        epoch = epochs[name]
         for partition in described[name].partitions:
             folder = partition_dir(settings.raw_dir, name, epoch, partition.id)
             assignment.append(TopicPartition(name, partition.id, next_offset(folder)))

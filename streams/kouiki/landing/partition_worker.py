@@ -1,5 +1,11 @@
 """A partition process of the lander: read, check and write every fetched batch of its partitions
-under a temporary name, and hand each batch to the coordinator (see ``coordinator``)."""
+under a temporary name, and hand each batch to the coordinator (see ``coordinator``).
+
+A partition that cannot be read (a record batch failing its CRC, an unknown codec, bytes that do
+not decode) stops only itself: when a poll raises, each pending partition is read alone by a
+consumer of its own, and one that raises again is reported as ``Stuck`` at its position, the first
+offset not landed. The others go on with a new consumer. Nothing is skipped: the position never moves past the bad
+batch; only ``kouiki quarantine`` lets landing resume after it."""
 
 from __future__ import annotations
 
@@ -65,7 +71,21 @@ class WrittenBatch:
 
 @dataclass(frozen=True)
 class Done:
+    """The process has finished: ``partitions`` reached their stop; any other of its tasks is stuck."""
+
     partitions: list[int]
+
+
+@dataclass(frozen=True)
+class Stuck:
+    """A partition that cannot be read at ``offset`` (the first offset not landed)."""
+
+    topic: str
+    epoch: str
+    partition: int
+    offset: int
+    error_class: str
+    error_message: str
 
 
 @dataclass(frozen=True)
@@ -84,7 +104,8 @@ class Failed:
         return cls(exc)
 
 
-Message = WrittenBatch | Done | Failed
+Message = WrittenBatch | Done | Stuck | Failed
+PROBE_SECONDS = 10.0  # how long one partition polled alone may take to show records or fail
 
 
 def land_partitions(  # noqa: PLR0913 - one process's whole task, passed by fork
@@ -100,24 +121,35 @@ def land_partitions(  # noqa: PLR0913 - one process's whole task, passed by fork
     gc.freeze()  # the inherited heap is never garbage: keep collections from walking it
     consumer: KafkaConsumer | None = None
     try:
-        consumer = clients.consumer(settings)
         verifier = Verifier(keyring)
         by_partition = {TopicPartition(t.topic, t.partition): t for t in tasks}
-        consumer.assign(list(by_partition))
-        for tp, task in by_partition.items():
-            consumer.seek(tp, task.start)
+        consumer = _consumer(settings, {tp: t.start for tp, t in by_partition.items()})
         pending = set(by_partition)
+        stuck: set[TopicPartition] = set()
         while pending:
             if time.monotonic() > tasks[0].deadline:
                 raise TimeoutError(f"landing did not reach the end of {sorted(map(str, pending))}")
-            for tp, records in poll(consumer, settings.lander_batch).items():
-                task = by_partition[tp]
-                if task.stop is not None and records and records[-1].offset >= task.stop:
-                    records = [r for r in records if r.offset < task.stop]
-                if records:
-                    results.put(check_and_write(registry, task, records, settings, verifier))
-            pending = {tp for tp in pending if not caught_up(consumer, tp, by_partition[tp].stop)}
-        results.put(Done([t.partition for t in tasks]))
+            try:
+                fetched = poll(consumer, settings.lander_batch)
+            except LogResetError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - which partition is unreadable is found out, not guessed
+                # kafka-python keeps the failed batch's spent iterator, so this consumer cannot be
+                # polled again: every partition resumes from its position with a new one.
+                positions = {tp: consumer.position(tp) for tp in pending}
+                consumer.close()
+                consumer = None
+                stuck |= report_unreadable(settings, by_partition, positions, exc, results)
+                pending -= stuck
+                consumer = _consumer(settings, {tp: positions[tp] for tp in pending})
+                continue
+            for tp, records in fetched.items():
+                write(registry, by_partition[tp], records, settings, verifier, results)
+            finished = {tp for tp in pending if caught_up(consumer, tp, by_partition[tp].stop)}
+            if finished:
+                consumer.pause(*finished)  # nothing past a stop is fetched (nor can fail) any more
+            pending -= finished
+        results.put(Done([t.partition for t in tasks if TopicPartition(t.topic, t.partition) not in stuck]))
     except Exception as exc:  # noqa: BLE001 - every failure is reported to the coordinator, which raises it
         results.put(Failed.of(exc))
     finally:
@@ -143,6 +175,74 @@ def poll(consumer: KafkaConsumer, max_records: int) -> dict[TopicPartition, list
     except OffsetOutOfRangeError as exc:
         raise LogResetError.of(exc) from exc
     return fetched
+
+
+def isolate(
+    settings: Settings, positions: dict[TopicPartition, int], stops: dict[TopicPartition, int | None], first: Exception
+) -> dict[TopicPartition, Exception]:
+    """After a poll raised ``first``: read each pending partition alone from ``positions``, with a
+    consumer of its own, and return those that raise on their own. One that returns records or
+    reaches its end is readable; its records are fetched again by the next consumer. When none
+    raises on its own, ``first`` is raised: which partition failed is never guessed."""
+    failures: dict[TopicPartition, Exception] = {}
+    for tp, position in sorted(positions.items(), key=lambda item: (item[0].topic, item[0].partition)):
+        probe = clients.consumer(settings, client_id="kouiki-lander-probe")
+        try:
+            probe.assign([tp])
+            probe.seek(tp, position)
+            until = time.monotonic() + PROBE_SECONDS
+            while time.monotonic() < until and not caught_up(probe, tp, stops[tp]):
+                try:
+                    if poll(probe, 1):
+                        break
+                except LogResetError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - this partition's own failure
+                    failures[tp] = exc
+                    break
+        finally:
+            probe.close()
+    if not failures:
+        raise first
+    return failures
+
+
+def report_unreadable(
+    settings: Settings,
+    by_partition: dict[TopicPartition, PartitionTask],
+    positions: dict[TopicPartition, int],
+    first: Exception,
+    results: Queue[Message],
+) -> set[TopicPartition]:
+    """Find the partitions that cannot be read (``isolate``) and report each as ``Stuck``."""
+    failures = isolate(settings, positions, {tp: by_partition[tp].stop for tp in positions}, first)
+    for tp, error in failures.items():
+        task = by_partition[tp]
+        results.put(Stuck(tp.topic, task.epoch, tp.partition, positions[tp], type(error).__name__, str(error)[:2000]))
+    return set(failures)
+
+
+def _consumer(settings: Settings, positions: dict[TopicPartition, int]) -> KafkaConsumer:
+    consumer = clients.consumer(settings)
+    consumer.assign(list(positions))
+    for tp, position in positions.items():
+        consumer.seek(tp, position)
+    return consumer
+
+
+def write(  # noqa: PLR0913 - the batch and what checking and reporting it needs
+    registry: Registry,
+    task: PartitionTask,
+    records: list[Any],
+    settings: Settings,
+    verifier: Verifier,
+    results: Queue[Message],
+) -> None:
+    """Check and write the fetched records below the task's stop, and hand them to the coordinator."""
+    if task.stop is not None and records and records[-1].offset >= task.stop:
+        records = [r for r in records if r.offset < task.stop]
+    if records:
+        results.put(check_and_write(registry, task, records, settings, verifier))
 
 
 def check_and_write(

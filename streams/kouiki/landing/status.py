@@ -1,6 +1,7 @@
 """``kouiki status``: how far landing has got, per topic and partition — the broker's end offset
 (high watermark from fetched data), the last landed offset of the current epoch, the lag, the
-dead-lettered count and the newest landed event time."""
+dead-lettered count and the newest landed event time — and the partitions the lander is stuck on
+(``stuck``), with the offset and the error."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from kafka import TopicPartition
 
 from kouiki.config import Settings
 from kouiki.lake import files as lake
+from kouiki.landing.stuck import StuckPartition
 from kouiki.messaging import clients
 from kouiki.messaging.topics import INGEST_TOPICS
 from kouiki.messaging.watermarks import high_watermarks, topic_epochs
@@ -85,7 +87,7 @@ def collect(settings: Settings, timeout: float = 10.0) -> list[PartitionStatus]:
         admin.close()
 
 
-def render(statuses: list[PartitionStatus]) -> str:
+def render(statuses: list[PartitionStatus], stuck: list[StuckPartition] | None = None) -> str:
     header = f"{'topic':<20} {'part':>4} {'end offset':>10} {'landed':>10} {'lag':>8} {'dead':>6}  newest landed event"
     lines = [header, "-" * len(header)]
     for s in statuses:
@@ -98,4 +100,11 @@ def render(statuses: list[PartitionStatus]) -> str:
             f"{s.topic:<20} {s.partition:>4} {show(s.end_offset):>10} {show(s.landed_offset):>10} "
             f"{show(s.lag):>8} {s.dead_lettered:>6}  {newest}"
         )
+    if stuck:
+        lines += ["", f"stuck partitions / 取り込みが止まっているパーティション: {len(stuck)}"]
+        lines += [
+            f"STUCK {e.topic}[{e.partition}] epoch={e.epoch} offset={e.offset} {e.error_class}: {e.error_message} "
+            f"(first seen {e.first_seen}, last seen {e.last_seen})"
+            for e in stuck
+        ]
     return "\n".join(lines)

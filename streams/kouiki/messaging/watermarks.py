@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import OffsetOutOfRangeError
 
 NO_TOPIC_ID = "0"  # the epoch of a topic whose broker gives no topic id (Kafka before 2.8)
 
@@ -31,13 +32,26 @@ def high_watermarks(
     consumer: KafkaConsumer, partitions: list[TopicPartition], timeout: float = 10.0
 ) -> dict[TopicPartition, int]:
     """The high watermark of every assigned partition, from a fetch of at most one record each
-    (the consumer's positions are left where the fetch moved them)."""
+    (the consumer's positions are left where the fetch moved them).
+
+    A partition whose records cannot be decoded still has its high watermark, which the broker sends
+    before the records: on a decoding error the partitions already known are paused (the failing one
+    among them, so it cannot block the others) and the rest polled on; the lander finds out which
+    partition is unreadable itself (``partition_worker.isolate``)."""
     deadline = time.monotonic() + timeout
-    while any(consumer.highwater(tp) is None for tp in partitions):
-        if time.monotonic() > deadline:
-            missing = sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions if consumer.highwater(tp) is None)
-            raise TimeoutError(f"no high watermark for {', '.join(missing)} within {timeout:.0f} s")
-        consumer.poll(timeout_ms=200, max_records=1)
+    try:
+        while any(consumer.highwater(tp) is None for tp in partitions):
+            if time.monotonic() > deadline:
+                missing = sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions if consumer.highwater(tp) is None)
+                raise TimeoutError(f"no high watermark for {', '.join(missing)} within {timeout:.0f} s")
+            try:
+                consumer.poll(timeout_ms=200, max_records=1)
+            except OffsetOutOfRangeError:
+                raise
+            except Exception:  # noqa: BLE001 - an unreadable batch; its partition's mark is known by now
+                consumer.pause(*(tp for tp in partitions if consumer.highwater(tp) is not None))
+    finally:
+        consumer.resume(*partitions)
     return {tp: int(consumer.highwater(tp)) for tp in partitions}
 
 

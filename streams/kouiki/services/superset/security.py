@@ -37,6 +37,7 @@ CABINET_ONLY_DATASETS = frozenset(
         "6b6f7569-6b69-4000-8000-000000000011",  # mart_prefecture_summary
         "6b6f7569-6b69-4000-8000-000000000012",  # fct_investment (secretariats get rpt_investment_lines)
         "6b6f7569-6b69-4000-8000-000000000014",  # region_block_summary
+        "6b6f7569-6b69-4000-8000-00000000001c",  # stuck_partitions (the lander's, no consortium to filter by)
     }
 )
 
