@@ -1,5 +1,15 @@
-"""``kouiki build``: run ``dbt build`` over the lake into warehouse.duckdb (see ``publish`` for
-the serving file).
+"""``kouiki build``: dbt over the lake into warehouse.duckdb (see ``publish`` for the serving file).
+
+Two ways, the same marts (tests/integration/test_incremental_build.py builds one lake both ways):
+
+* incremental (the default, and every kouiki_transform run): ``dbt run``. The base models read only
+  lake files not loaded yet, and the models keyed by project redo only the projects those files
+  name (``int_projects_changed``); everything else is a cheap table or view rebuilt whole. No data
+  tests: at national scale they cost more than the build, and nothing they check is changed by
+  taking in new files instead of all of them.
+* full (``kouiki build --full-refresh``, and whenever the warehouse file does not exist yet):
+  ``dbt build --full-refresh`` — seeds, every model from the whole lake, every data and unit test.
+  Needed after a change to the dbt project or its seeds, which an incremental run does not redo.
 
 dbt is the warehouse file's only writer. Callers serialise build and publish (the Airflow DAGs
 share a one-slot pool; the CLI runs them one after the other).
@@ -28,6 +38,7 @@ def project_dir(settings: Settings) -> Path:
 class BuildResult:
     seconds: float
     summary: str  # dbt's closing "Done. PASS=… WARN=… ERROR=…" line
+    full: bool  # the full rebuild, not the incremental run
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
@@ -62,15 +73,17 @@ def dbt(settings: Settings, *args: str, timeout: float = 1800) -> subprocess.Com
     )
 
 
-def build(settings: Settings, select: str | None = None) -> BuildResult:
-    """``dbt build`` (every model, test and seed, or ``select``); BuildError when dbt fails."""
+def build(settings: Settings, select: str | None = None, full_refresh: bool = False) -> BuildResult:
+    """The incremental ``dbt run``, or with ``full_refresh`` (or no warehouse yet) the full
+    ``dbt build --full-refresh``; ``select`` narrows either. BuildError when dbt fails."""
     started = time.monotonic()
-    args = ["build"] + (["--select", select] if select else [])
-    proc = dbt(settings, *args)
+    full = full_refresh or not settings.warehouse_path.exists()
+    args = ["build", "--full-refresh"] if full else ["run"]
+    proc = dbt(settings, *args, *(["--select", select] if select else []))
     if proc.returncode != 0:
-        raise BuildError(f"dbt build failed (exit {proc.returncode}):\n{_tail(proc.stdout + proc.stderr)}")
+        raise BuildError(f"dbt {args[0]} に失敗しました / failed (exit {proc.returncode}):\n{_tail(proc.stdout + proc.stderr)}")
     done = [line for line in proc.stdout.splitlines() if "Done. PASS=" in line]
-    return BuildResult(time.monotonic() - started, done[-1].strip() if done else "")
+    return BuildResult(time.monotonic() - started, done[-1].strip() if done else "", full)
 
 
 def _tail(text: str, lines: int = 60) -> str:
