@@ -1,7 +1,7 @@
 {#- The projects an incremental build must redo: those named by a message loaded into a base model
     by a build whose changes were not consumed yet (int_project_changes_consumed, read by name, not
     ref, which would close a cycle). A consortium registration changes every project of the
-    consortium (its name is on dim_project). Rebuilt whole on every run, so one run's incremental
+    consortium now (its name is on dim_project). Rebuilt whole on every run, so one run's incremental
     models all delete and re-insert the same set. -#}
 {%- set consumed = adapter.get_relation(
     database=this.database, schema=this.schema, identifier='int_project_changes_consumed'
@@ -23,7 +23,7 @@ registry_events as (
 
 projects as (
 
-    select * from {{ ref('stg_kafka_lake__projects') }}
+    select * from {{ ref('int_projects_latest') }}
 
 ),
 
