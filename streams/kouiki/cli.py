@@ -131,7 +131,8 @@ def _cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from kouiki.warehouse.publish import publish
 
     result = build(settings, select=args.select, full_refresh=args.full_refresh)
-    print(f"dbt {'build --full-refresh' if result.full else 'run (incremental)'}: {result.summary} in {result.seconds:.1f} s")
+    how = "build --full-refresh" if result.full else "run (incremental)"
+    print(f"dbt {how}: {result.summary} in {result.seconds:.1f} s")
     if not args.no_publish:
         print(f"published {publish(settings)}")
     return 0

@@ -136,7 +136,8 @@ def test_every_mart_table_is_identical_both_ways(both_ways: Any) -> None:
             assert count is not None and count[0] > 0, f"{schema}.{name} is empty: nothing compared"
             columns = ", ".join(comparable(con, schema, name))
             for a, b in ((mine, theirs), (theirs, mine)):
-                extra = con.execute(f"select {columns} from {a} except all select {columns} from {b} limit 3").fetchall()
+                only_in_a = f"select {columns} from {a} except all select {columns} from {b} limit 3"
+                extra = con.execute(only_in_a).fetchall()
                 assert extra == [], f"{schema}.{name}: rows only in {a}: {extra}"
 
 

@@ -27,7 +27,6 @@ from pathlib import Path
 
 from kouiki.config import Settings
 
-
 # What new lake files can change: the models downstream of the lake sources. Views are excluded,
 # they hold no data and change only with the project.
 INCREMENTAL_SELECTION = ["--select", "source:kafka_lake+", "--exclude", "config.materialized:view"]
@@ -92,7 +91,8 @@ def build(settings: Settings, select: str | None = None, full_refresh: bool = Fa
         args += INCREMENTAL_SELECTION
     proc = dbt(settings, *args)
     if proc.returncode != 0:
-        raise BuildError(f"dbt {args[0]} に失敗しました / failed (exit {proc.returncode}):\n{_tail(proc.stdout + proc.stderr)}")
+        failed = f"dbt {args[0]} に失敗しました / failed (exit {proc.returncode})"
+        raise BuildError(f"{failed}:\n{_tail(proc.stdout + proc.stderr)}")
     done = [line for line in proc.stdout.splitlines() if "Done. PASS=" in line]
     return BuildResult(time.monotonic() - started, done[-1].strip() if done else "", full)
 
