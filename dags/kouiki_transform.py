@@ -3,9 +3,10 @@
 
 Whenever **kouiki_ingest** lands new events: `dbt source freshness` on the lake sources, then the
 incremental `dbt run` (dbt-duckdb, `kouiki build`) into `warehouse.duckdb`: only lake files not
-loaded yet are read, and only the projects they name are redone (the full `dbt build
---full-refresh`, with every test, when there is no warehouse yet; `kouiki build --full-refresh` by
-hand after a change to the dbt project). A stale source is reported in the freshness task's result
+loaded yet are read, and only the projects they name are redone. The full `dbt build
+--full-refresh`, with every test, runs instead when no full rebuild was recorded yet or the last is
+older than `KOUIKI_FULL_REBUILD_HOURS` (a day); `kouiki build --full-refresh` by hand after a
+change to the dbt project. A stale source is reported in the freshness task's result
 and log but does not block the build: new data has just landed on the other topic, and
 registrations can rightly be quiet for months (kouiki_quality alerts on a lake that stopped
 receiving data). The freshness task fails only when dbt could not run the check. Files that land
