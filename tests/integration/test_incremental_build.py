@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -189,3 +190,22 @@ def test_a_build_with_nothing_new_changes_nothing(both_ways: Any) -> None:
         assert con.execute("select count(*) from intermediate.int_projects_changed").fetchone() == (0,)
         assert con.execute("select count(*) from marts.fct_investment").fetchone() == counts
     assert tables(incremental.warehouse_path) == before
+
+
+def test_a_report_landing_alone_rebuilds_only_what_follows_reports(both_ways: Any) -> None:
+    incremental, _full, docs = both_ways
+    report = next(d for d in docs if "entity" not in d and d["version"] == 1 and len(d["funding"]) > 1)
+    version_3 = copy.deepcopy(report)
+    version_3.update(event_id=str(uuid.uuid4()), version=3)
+    version_3["funding"] = [dict(line, amount_jpy=line["amount_jpy"] * 2) for line in report["funding"]]
+    land(incremental, [version_3])
+    build(incremental)
+    with duckdb.connect(str(incremental.serving_path), read_only=True) as con:
+        investment = con.execute(
+            "select project_code, period, source_type, stage, pref_code, amount_jpy from marts.fct_investment"
+        ).fetchall()
+    assert {row[:5]: row[5] for row in investment} == reference.investment_lines_at_report_date([*docs, version_3])
+    run_results = json.loads((incremental.data_dir / "dbt" / "target" / "run_results.json").read_text("utf-8"))
+    ran = {result["unique_id"].split(".")[-1] for result in run_results["results"]}
+    assert "fct_investment" in ran and "base_kafka_lake__report_events" in ran
+    assert not ran & {"base_kafka_lake__registry_events", "int_projects_latest", "dim_project"}, ran
