@@ -5,7 +5,7 @@ VENV := .venv/bin
 export KOUIKI_DATA_DIR ?= $(CURDIR)/data
 PYTHON_DIRS := streams dags tests infra bench
 
-.PHONY: help install demo up down test test-prereqs test-unit test-integration lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-dashboards bench-gateway bench-workbook bench-portal bench-commands
+.PHONY: help install demo up down test test-prereqs test-unit test-integration lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-incremental bench-dashboards bench-gateway bench-workbook bench-portal bench-commands
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ bench-portal: install ## portal page latency (median, p95) beside /healthz: logi
 
 bench-dbt: install ## full dbt build time and slowest models on the national-scale dataset
 	@$(VENV)/python bench/bench_dbt.py
+
+bench-incremental: install ## national scale: full rebuild, then one new report landed: incremental transform + publish beside dbt's bare start-up
+	@$(VENV)/python bench/bench_incremental.py --data-dir $(KOUIKI_DATA_DIR)/bench-national
 
 bench-dashboards: install ## chart-data latency (median, p95) of every chart on the national-scale dataset
 	@$(VENV)/python bench/bench_dashboards.py --data-dir $(KOUIKI_DATA_DIR)/bench-national

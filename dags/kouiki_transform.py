@@ -1,14 +1,18 @@
 """
 ### kouiki_transform
 
-Whenever **kouiki_ingest** lands new events: `dbt source freshness` on the lake sources, then
-`dbt build` (dbt-duckdb) over the whole raw lake into `warehouse.duckdb`. A stale source is reported
-in the freshness task's result and log but does not block the build: new data has just landed on the
-other topic, and registrations can rightly be quiet for months (kouiki_quality alerts on a lake that
-stopped receiving data). The freshness task fails only when dbt could not run the check.
-The build is state based (it re-reads the lake), so events that arrive during a run
-are picked up by the next one. dbt is the only writer of the warehouse file: one run at a time
-(`max_active_runs=1`), and both tasks in the one-slot `kouiki_duckdb` pool shared with publishing.
+Whenever **kouiki_ingest** lands new events: `dbt source freshness` on the lake sources, then the
+incremental `dbt run` (dbt-duckdb, `kouiki build`) into `warehouse.duckdb`: only lake files not
+loaded yet are read, and only the projects they name are redone. The full `dbt build
+--full-refresh`, with every test, runs instead when no full rebuild was recorded yet or the last is
+older than `KOUIKI_FULL_REBUILD_HOURS` (a day); `kouiki build --full-refresh` by hand after a
+change to the dbt project. A stale source is reported in the freshness task's result
+and log but does not block the build: new data has just landed on the other topic, and
+registrations can rightly be quiet for months (kouiki_quality alerts on a lake that stopped
+receiving data). The freshness task fails only when dbt could not run the check. Files that land
+during a run are picked up by the next one. dbt is the only writer of the warehouse file: one run
+at a time (`max_active_runs=1`), and both tasks in the one-slot `kouiki_duckdb` pool shared with
+publishing.
 """
 
 from airflow.sdk import dag, task

@@ -167,8 +167,9 @@ def _cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from kouiki.warehouse.dbt import build
     from kouiki.warehouse.publish import publish
 
-    result = build(settings, select=args.select)
-    print(f"dbt build: {result.summary} in {result.seconds:.1f} s")
+    result = build(settings, select=args.select, full_refresh=args.full_refresh)
+    how = "build --full-refresh" if result.full else "run (incremental)"
+    print(f"dbt {how}: {result.summary} in {result.seconds:.1f} s")
     if not args.no_publish:
         print(f"published {publish(settings)}")
     return 0
@@ -383,8 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="per topic and partition: end offset, landed offset, lag, dead letters")
     p.set_defaults(func=_cmd_status)
 
-    p = sub.add_parser("build", help="dbt build over the lake, then publish serving.duckdb")
+    p = sub.add_parser("build", help="dbt over what landed since the last build, then publish serving.duckdb")
     p.add_argument("--select", default=None, help="dbt node selection (default: everything)")
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every model from the whole lake and run every test (after a dbt project change)",
+    )
     p.add_argument("--no-publish", action="store_true", help="build the warehouse only")
     p.set_defaults(func=_cmd_build)
 

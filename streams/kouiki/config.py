@@ -186,6 +186,13 @@ class Settings:
         default=168.0,
         metadata=_var("KOUIKI_QUALITY_MAX_LAKE_AGE_HOURS", "daily check: how old the newest landed event may be"),
     )
+    full_rebuild_hours: float = field(
+        default=24.0,
+        metadata=_var(
+            "KOUIKI_FULL_REBUILD_HOURS",
+            "`kouiki build`: full rebuild with every dbt test once the last is this old (0: only by hand)",
+        ),
+    )
     venv_bin: Path | None = field(
         default=None,
         metadata=_var("KOUIKI_VENV_BIN", "`bin/` of the platform environment (Airflow)", "`.venv/bin` of the checkout"),

@@ -11,6 +11,7 @@
         cast(null as timestamptz) as _ingested_at,
         cast(null as varchar) as _status,
         cast(null as varchar) as _error_class,
-        cast(null as varchar) as _error_message
+        cast(null as varchar) as _error_message,
+        cast(null as varchar) as _lake_file
     where false
 {%- endmacro %}

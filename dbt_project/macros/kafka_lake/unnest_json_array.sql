@@ -9,7 +9,12 @@
         select
             kafka_message_id,
             {%- for field in carry %}
+            {#- project_code is a base model column: a filter on it reaches the table scan -#}
+            {%- if field == 'project_code' %}
+            project_code,
+            {%- else %}
             document ->> '$.{{ field }}' as {{ field }},
+            {%- endif %}
             {%- endfor %}
             json_extract(document, '{{ array_path }}') as json_array
         from {{ events }}

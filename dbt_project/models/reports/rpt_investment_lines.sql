@@ -1,4 +1,15 @@
 {#- fct_investment with the Japanese labels and project attributes the 投資 dashboard filters on. -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_projects() }}"
+    )
+}}
+
+{#- Incremental by project: a build redoes only the projects int_projects_changed lists. -#}
+-- depends_on: {{ ref('int_projects_changed') }}
+
 with
 
 labels as (
@@ -10,6 +21,7 @@ labels as (
 investment as (
 
     select * from {{ ref('fct_investment') }}
+    {{ changed_projects_only() }}
 
 ),
 

@@ -1,4 +1,15 @@
 {#- Milestones of the latest report of each project × period, for the delayed / at-risk list. -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_projects() }}"
+    )
+}}
+
+{#- Incremental by project: a build redoes only the projects int_projects_changed lists. -#}
+-- depends_on: {{ ref('int_projects_changed') }}
+
 with
 
 labels as (
@@ -10,12 +21,14 @@ labels as (
 milestones as (
 
     select * from {{ ref('fct_report_milestone') }}
+    {{ changed_projects_only() }}
 
 ),
 
 progress as (
 
     select * from {{ ref('fct_project_progress') }}
+    {{ changed_projects_only() }}
 
 ),
 

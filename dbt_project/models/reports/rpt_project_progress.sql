@@ -1,4 +1,15 @@
 {#- Project × period progress with the labels the プロジェクト進捗 dashboard groups and filters by. -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_projects() }}"
+    )
+}}
+
+{#- Incremental by project: a build redoes only the projects int_projects_changed lists. -#}
+-- depends_on: {{ ref('int_projects_changed') }}
+
 with
 
 labels as (
@@ -10,6 +21,7 @@ labels as (
 progress as (
 
     select * from {{ ref('fct_project_progress') }}
+    {{ changed_projects_only() }}
 
 ),
 

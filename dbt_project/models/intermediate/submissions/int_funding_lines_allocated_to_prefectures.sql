@@ -1,14 +1,27 @@
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_projects() }}"
+    )
+}}
+
+{#- Incremental by project: a build redoes only the projects int_projects_changed lists. -#}
+-- depends_on: {{ ref('int_projects_changed') }}
+
 with
 
 funding_lines as (
 
     select * from {{ ref('int_funding_lines_latest') }}
+    {{ changed_projects_only() }}
 
 ),
 
 project_areas as (
 
     select * from {{ ref('int_project_areas_versioned') }}
+    {{ changed_projects_only() }}
 
 ),
 

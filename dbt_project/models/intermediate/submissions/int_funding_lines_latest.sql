@@ -1,14 +1,27 @@
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_projects() }}"
+    )
+}}
+
+{#- Incremental by project: a build redoes only the projects int_projects_changed lists. -#}
+-- depends_on: {{ ref('int_projects_changed') }}
+
 with
 
 reports as (
 
     select * from {{ ref('int_reports_deduplicated_to_latest') }}
+    {{ changed_projects_only() }}
 
 ),
 
 funding_lines as (
 
     select * from {{ ref('stg_kafka_lake__report_funding_lines') }}
+    {{ changed_projects_only() }}
 
 ),
 

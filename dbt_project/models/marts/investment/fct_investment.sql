@@ -1,8 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_projects() }}"
+    )
+}}
+
+{#- Incremental by project: a build redoes only the projects int_projects_changed lists. -#}
+-- depends_on: {{ ref('int_projects_changed') }}
+
 with
 
 allocated_lines as (
 
     select * from {{ ref('int_funding_lines_allocated_to_prefectures') }}
+    {{ changed_projects_only() }}
 
 ),
 

@@ -1,8 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_projects() }}"
+    )
+}}
+
+{#- Incremental by project: a build redoes only the projects int_projects_changed lists. -#}
+-- depends_on: {{ ref('int_projects_changed') }}
+
 with
 
 contributions as (
 
     select * from {{ ref('int_kpi_values_allocated_to_prefectures') }}
+    {{ changed_projects_only() }}
 
 ),
 

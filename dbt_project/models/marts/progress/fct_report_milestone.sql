@@ -1,15 +1,28 @@
 {#- Milestones of the latest report version of each project × period. -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_projects() }}"
+    )
+}}
+
+{#- Incremental by project: a build redoes only the projects int_projects_changed lists. -#}
+-- depends_on: {{ ref('int_projects_changed') }}
+
 with
 
 reports as (
 
     select * from {{ ref('int_reports_deduplicated_to_latest') }}
+    {{ changed_projects_only() }}
 
 ),
 
 milestones as (
 
     select * from {{ ref('stg_kafka_lake__report_milestones') }}
+    {{ changed_projects_only() }}
 
 ),
 

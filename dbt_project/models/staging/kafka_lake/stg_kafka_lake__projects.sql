@@ -21,7 +21,7 @@ renamed as (
         document ->> '$.schema_version' as schema_version,
         cast(document ->> '$.submitted_at' as timestamptz) as submitted_at,
         document ->> '$.submitted_by' as submitted_by,
-        document ->> '$.project_code' as project_code,
+        project_code,
         document ->> '$.consortium_code' as consortium_code,
         document ->> '$.title_ja' as title_ja,
         document ->> '$.title_en' as title_en,

@@ -15,7 +15,7 @@ renamed as (
         cast(document ->> '$.submitted_at' as timestamptz) as submitted_at,
         document ->> '$.submitted_by' as submitted_by,
         document ->> '$.consortium_code' as consortium_code,
-        document ->> '$.project_code' as project_code,
+        project_code,
         document ->> '$.period' as period,
         cast(document ->> '$.version' as integer) as version,
         document ->> '$.progress.status' as status,
