@@ -1,15 +1,15 @@
-"""``dbt source freshness`` over the raw lake, run before every ``dbt build``.
+"""``dbt source freshness`` over the raw lake, run every morning by the kouiki_quality DAG.
 
 The lake sources declare ``loaded_at_field: _ingested_at`` with ``warn_after`` / ``error_after``
 (dbt_project/models/staging/kafka_lake/_kafka_lake__sources.yml). A source past either threshold is
-reported (logged, and returned to Airflow) but does not stop the build: the transform only runs when
-something new has just landed, so a stale source is the *other* topic, and registrations can rightly
-be quiet for months. Blocking new reports on it would leave the dashboards stale too; the daily
-kouiki_quality DAG alerts on a lake that stopped receiving data. Only a check that could not run
-(dbt's "runtime error", no results) raises.
+reported (logged, and returned to Airflow) but fails nothing: registrations can rightly be quiet for
+months, and the same DAG's serving check alerts on a lake that stopped receiving data. Only a check
+that could not run (dbt's "runtime error", no results) raises. It is not run before each transform:
+that one has just landed new data, and a dbt start there costs seconds of every report's way to the
+dashboards.
 
 The command runs the project's on-run-start hook, which (re)creates the lake views inside
-warehouse.duckdb, so it is a warehouse writer like ``dbt build`` and shares its serialisation.
+warehouse.duckdb, so it is a warehouse writer like ``dbt build`` and shares its pool.
 """
 
 from __future__ import annotations
