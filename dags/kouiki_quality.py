@@ -6,7 +6,8 @@ published `serving.duckdb` (read-only): missing quarterly reports, late ones (a 
 dead-lettered in the last day, and how long ago anything was landed; and `dbt source freshness` on
 the lake sources, reported in the task's result and log (a stale source fails nothing: registrations
 can rightly be quiet for months). A failed check fails the task, and the failure alerts through
-`on_failure_callback`: a `KOUIKI ALERT` log line and a record in `<data_dir>/run/alerts.jsonl`. Thresholds: `KOUIKI_QUALITY_*` (see `kouiki.quality.Thresholds`).
+`on_failure_callback`: a `KOUIKI ALERT` log line and a record in `<data_dir>/run/alerts.jsonl`.
+Thresholds: `KOUIKI_QUALITY_*` (see `kouiki.quality.Thresholds`).
 Skipped while nothing has been published yet.
 """
 
