@@ -41,8 +41,10 @@ def kouiki_ingest() -> None:
         settings = Settings.from_env()
         if not has_new_events(settings):  # a trigger or tick whose events an earlier run landed
             raise AirflowSkipException("nothing new on the topics")
+        from kouiki.landing import stuck
         from kouiki.landing.coordinator import land
 
+        stuck_before = {(e.key, e.offset) for e in stuck.load(settings)}
         counts = land(settings)
         if counts.stuck:
             # A stuck partition raises an alert but does not fail the task: everything else has
@@ -53,12 +55,12 @@ def kouiki_ingest() -> None:
 
             from airflow.sdk import get_current_context
 
-            from kouiki.landing.stuck import alert_message
             from kouiki.orchestration.alerts import alert_from_context, record_alert
 
             alert = alert_from_context(get_current_context())
-            record_alert(settings, replace(alert, message=alert_message(counts.stuck)))
-        if counts.consumed == 0:
+            record_alert(settings, replace(alert, message=stuck.alert_message(counts.stuck)))
+        # A partition newly stuck or cleared changes the データ品質 dashboard even when nothing landed.
+        if counts.consumed == 0 and {(e.key, e.offset) for e in stuck.load(settings)} == stuck_before:
             raise AirflowSkipException("nothing new on the topics")  # no Asset event, no rebuild
         return {f"{t}[{p}]": c["consumed"] for (t, _e, p), c in counts.counts.items()}
 

@@ -52,8 +52,9 @@ def topics_with_new_files(settings: Settings) -> set[str]:
 
 def incremental_selection(settings: Settings) -> list[str]:
     """dbt arguments: the models downstream of the topics with new files (of every topic when none
-    has: a report's due status still moves with the date), views excepted, as they hold no data
-    and change only with the project."""
+    has: a report's due status still moves with the date) and the models tagged ``every_run`` (built
+    from the lander's state, not the lake), views excepted, as they hold no data and change only
+    with the project."""
     topics = topics_with_new_files(settings) or set(SOURCES)
     sources = [f"source:kafka_lake.{SOURCES[topic][0]}+" for topic in sorted(topics)]
-    return ["--select", *sources, "--exclude", "config.materialized:view"]
+    return ["--select", *sources, "tag:every_run", "--exclude", "config.materialized:view"]
