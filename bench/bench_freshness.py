@@ -12,8 +12,8 @@ each a new version of an existing FY2025 report with every amount raised by 1,00
 
     acknowledged  `kouiki submit` returned its receipt (topic, partition, offset)
     landed        a lake file holds that offset
-    built         the first successful kouiki_transform run that started after the landing ended
-    published     the first successful kouiki_publish run that started after that build ended
+    built         the end of the first successful kouiki_transform run that started after the landing
+    published     the end of the kouiki_publish run that this transform's Asset event started
     visible       the 連携体別 投資額 chart's data (its own query, the cache a viewer hits) shows the
                   consortium's new totals
 
@@ -89,19 +89,37 @@ def landed(settings: Settings, epochs: dict[str, str], receipt: dict[str, Any]) 
     return any(first <= receipt["offset"] <= last for first, last in landed_ranges(folder))
 
 
-def first_run_after(client: AirflowClient, dag_id: str, after: float, timeout: float = 300.0) -> float:
-    """The end time of the first successful ``dag_id`` run that started at or after ``after``."""
+def first_run_after(client: AirflowClient, dag_id: str, after: float, timeout: float = 300.0) -> dict[str, Any]:
+    """The first successful ``dag_id`` run that started at or after ``after`` (so read what was there)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ends = [
-            datetime.fromisoformat(run["end_date"]).timestamp()
+        runs = [
+            run
             for run in client.runs(dag_id, state="success")
-            if run["start_date"] and datetime.fromisoformat(run["start_date"]).timestamp() >= after
+            if run["start_date"] and _epoch(run["start_date"]) >= after
         ]
-        if ends:
-            return min(ends)
+        if runs:
+            return min(runs, key=lambda run: _epoch(run["start_date"]))
         time.sleep(0.5)
     raise SystemExit(f"no successful {dag_id} run started after {after} within {timeout:.0f} s")
+
+
+def run_started_by(
+    client: AirflowClient, dag_id: str, source: dict[str, Any], timeout: float = 300.0
+) -> dict[str, Any]:
+    """The successful ``dag_id`` run that the Asset event of the run ``source`` started."""
+    wanted = (source["dag_id"], source["dag_run_id"])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for run in client.runs(dag_id, state="success"):
+            if wanted in client.upstream_runs(dag_id, run["dag_run_id"]):
+                return run
+        time.sleep(0.5)
+    raise SystemExit(f"no successful {dag_id} run started by {wanted} within {timeout:.0f} s")
+
+
+def _epoch(timestamp: str) -> float:
+    return datetime.fromisoformat(timestamp).timestamp()
 
 
 def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.1) -> float:
@@ -161,8 +179,9 @@ def main() -> None:
             acknowledged = time.time()
             receipt = json.loads(done.stdout.splitlines()[0])
             landed_at = wait_for(lambda r=receipt: landed(settings, epochs, r), 120, "landing")
-            built = first_run_after(airflow, "kouiki_transform", landed_at)
-            published = first_run_after(airflow, "kouiki_publish", built)
+            transform_run = first_run_after(airflow, "kouiki_transform", landed_at)
+            publish_run = run_started_by(airflow, "kouiki_publish", transform_run)
+            built, published = _epoch(transform_run["end_date"]), _epoch(publish_run["end_date"])
             code = report["consortium_code"]
             visible = wait_for(lambda c=code, b=before: chart_rows(superset).get(c) != b, 120, "chart", interval=0.25)
             hops = {

@@ -188,6 +188,31 @@ def test_security_is_idempotent(settings: Settings, admin: api.ApiClient) -> Non
     assert len(names) == len(set(names)) == len(first["secretariat_roles"]) + 1
 
 
+def test_after_a_publish_only_consortia_not_set_up_yet_are_set_up(settings: Settings, admin: api.ApiClient) -> None:
+    """What every publish runs (``only_new``): a consortium new to the serving file gets its role,
+    its filter and its exemption from the deny-by-default filter; the others are left alone."""
+    security.apply_security(settings)
+    assert security.apply_security(settings, only_new=True)["secretariat_roles"] == {}  # nothing new
+    newcomer = security.consortium_codes(settings.serving_path)[-1]
+    role_id = security.role_ids(admin)[security.secretariat_role(newcomer)]
+    rls = admin.request_json("GET", "/api/v1/rowlevelsecurity/", params={"q": "(page_size:100)"})["result"]
+    (own_filter,) = [r["id"] for r in rls if r["name"] == security.rls_name(newcomer)]
+    admin.request("DELETE", f"/api/v1/rowlevelsecurity/{own_filter}")
+    admin.request("DELETE", f"/api/v1/security/roles/{role_id}")  # as if the consortium had just registered
+
+    added = security.apply_security(settings, only_new=True)["secretariat_roles"]
+    assert list(added) == [newcomer]
+    rls = admin.request_json("GET", "/api/v1/rowlevelsecurity/", params={"q": "(page_size:100)"})["result"]
+    deny = admin.request_json(
+        "GET", f"/api/v1/rowlevelsecurity/{next(r['id'] for r in rls if r['name'] == security.DENY_BY_DEFAULT_FILTER)}"
+    )
+    assert added[newcomer] in {role["id"] for role in deny["result"]["roles"]}
+    context = context_for(admin, INVESTMENT_BY_CONSORTIUM_CHART)
+    for query in context["queries"]:
+        query["columns"], query["orderby"], query["post_processing"] = ["consortium_code"], [], []
+    assert codes_in(post_chart_data(secretariat(admin, newcomer), context)) == {newcomer}
+
+
 def test_secretariat_chart_data_holds_only_its_consortium(settings: Settings, admin: api.ApiClient) -> None:
     codes = security.consortium_codes(settings.serving_path)
     own = codes[0]

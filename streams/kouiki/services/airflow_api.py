@@ -49,6 +49,11 @@ class AirflowClient:
     def runs(self, dag_id: str, **params: Any) -> list[dict[str, Any]]:
         return list(self._get(f"/dags/{dag_id}/dagRuns", order_by="-run_after", limit=20, **params)["dag_runs"])
 
+    def upstream_runs(self, dag_id: str, run_id: str) -> set[tuple[str, str]]:
+        """(dag id, run id) of the runs whose Asset events started this run."""
+        events = self._get(f"/dags/{dag_id}/dagRuns/{run_id}/upstreamAssetEvents")["asset_events"]
+        return {(e["source_dag_id"], e["source_run_id"]) for e in events if e.get("source_run_id")}
+
     def wait_for_success(self, dag_id: str, after: float, timeout: float = 300.0) -> dict[str, Any]:
         """The first successful run of ``dag_id`` queued after the epoch time ``after``; fail fast
         when any Kouiki DAG run fails."""

@@ -37,5 +37,5 @@ def refresh_after_publish(settings: Settings) -> list[int]:
     """After a publish, make the running Superset drop cached results of the old serving file."""
     if not is_running(settings):
         return []  # start_server() drops the on-disk result cache anyway
-    apply_security(settings)  # a new serving file may name new consortia
+    apply_security(settings, only_new=True)  # a new serving file may name new consortia
     return admin_client(settings).refresh_datasets()

@@ -197,23 +197,42 @@ def sync_users(client: ApiClient, people: Iterable[UserRecord]) -> dict[str, int
     return synced
 
 
-def apply_roles(client: ApiClient, consortia: list[str], bundle: list[dict[str, Any]]) -> dict[str, Any]:
+def rls_name(consortium_code: str) -> str:
+    return f"kouiki_consortium_{consortium_code}"
+
+
+def apply_roles(
+    client: ApiClient, consortia: list[str], bundle: list[dict[str, Any]], only_new: bool = False
+) -> dict[str, Any]:
     """The Cabinet Office role, one secretariat role with its RLS filter per consortium, and the
-    deny-by-default Base filter, for the datasets of ``bundle``."""
-    datasets = [d | {"id": client.id_by_uuid("dataset", d["uuid"])} for d in bundle]
+    deny-by-default Base filter, for the datasets of ``bundle``.
+
+    ``only_new`` (after each publish) sets up only the consortia without their role and filter yet:
+    three API calls per consortium add up to seconds at national scale, on every report's way to
+    the dashboards, while the datasets and clauses change only with the bundle, which ``start``
+    applies in full. A consortium left half set up stays hidden (the Base filter) until it is done.
+    """
     known = role_ids(client)
+    todo = consortia
+    if only_new:
+        filters = {f["name"] for f in client.all_pages("/api/v1/rowlevelsecurity/")}
+        todo = [c for c in consortia if secretariat_role(c) not in known or rls_name(c) not in filters]
+        if not todo:
+            return {"cabinet_role": known.get(CABINET_ROLE), "secretariat_roles": {}}
+    datasets = [d | {"id": client.id_by_uuid("dataset", d["uuid"])} for d in bundle]
     cabinet = ensure_role(client, CABINET_ROLE, known)
-    set_role_permissions(client, cabinet, datasource_access_ids(client, [d["id"] for d in datasets]))
+    if not only_new:
+        set_role_permissions(client, cabinet, datasource_access_ids(client, [d["id"] for d in datasets]))
     secretariat_datasets = [d for d in datasets if d["uuid"] not in CABINET_ONLY_DATASETS]
     secretariat_perms = datasource_access_ids(client, [d["id"] for d in secretariat_datasets])
     with_consortium = [d["id"] for d in datasets if CONSORTIUM_COLUMN in d["columns"]]
     secretariats = {}
-    for code in consortia:
+    for code in todo:
         role_id = ensure_role(client, secretariat_role(code), known)
         set_role_permissions(client, role_id, secretariat_perms)
         upsert_rls(
             client,
-            f"kouiki_consortium_{code}",
+            rls_name(code),
             "Regular",
             with_consortium,
             [role_id],
@@ -221,19 +240,24 @@ def apply_roles(client: ApiClient, consortia: list[str], bundle: list[dict[str, 
             group_key=CONSORTIUM_COLUMN,
         )
         secretariats[code] = role_id
-    exempt = [known["Admin"], cabinet, *secretariats.values()]
+    every_secretariat = [known[secretariat_role(c)] for c in consortia if secretariat_role(c) in known]
+    exempt = [known["Admin"], cabinet, *every_secretariat]
     upsert_rls(client, DENY_BY_DEFAULT_FILTER, "Base", [d["id"] for d in datasets], exempt, "1 = 0")
     return {"cabinet_role": cabinet, "secretariat_roles": secretariats}
 
 
-def apply_security(settings: Settings) -> dict[str, Any]:
+def apply_security(settings: Settings, only_new: bool = False) -> dict[str, Any]:
     """Create or update the Kouiki roles and row-level security filters for the consortia in the
-    serving file, and the Superset accounts of the Kouiki store's people; safe to repeat."""
+    serving file (``only_new``: those not set up yet, see ``apply_roles``), and the Superset accounts
+    of the Kouiki store's people; safe to repeat."""
     from kouiki.identity.users import list_users  # SQLAlchemy: not at DAG parse time
 
     client = admin_client(settings)
     applied = apply_roles(
-        client, consortium_codes(settings.serving_path), bundle_datasets(assets_dir(settings.project_root))
+        client,
+        consortium_codes(settings.serving_path),
+        bundle_datasets(assets_dir(settings.project_root)),
+        only_new=only_new,
     )
     applied["users"] = sync_users(client, list_users(settings))
     return applied
