@@ -5,7 +5,7 @@ VENV := .venv/bin
 export KOUIKI_DATA_DIR ?= $(CURDIR)/data
 PYTHON_DIRS := streams dags tests infra bench
 
-.PHONY: help install demo up down test test-prereqs test-unit test-integration lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-incremental bench-dashboards bench-gateway bench-workbook bench-portal bench-commands
+.PHONY: help install demo up down test test-prereqs test-unit test-integration lint format typecheck sqlfluff dbt-build bench-ingest bench-dbt bench-incremental bench-dashboards bench-gateway bench-workbook bench-portal bench-commands bench-freshness
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ bench-workbook: install ## reading and checking a 2,000-report Excel workbook, b
 
 bench-portal: install ## portal page latency (median, p95) beside /healthz: login, every page, an .xlsx upload check
 	@$(VENV)/python bench/bench_portal.py
+
+bench-freshness: install ## national scale, hands off: 20 single reports, p50/p95 of each hop from submit to a chart's data
+	@$(VENV)/python bench/bench_freshness.py
 
 bench-dbt: install ## full dbt build time and slowest models on the national-scale dataset
 	@$(VENV)/python bench/bench_dbt.py

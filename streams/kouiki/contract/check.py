@@ -9,14 +9,14 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Protocol
-
-from jsonschema import Draft202012Validator, FormatChecker
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kouiki.contract import model, rules
 from kouiki.contract.messages import Violation, japanese_for_schema_error
 from kouiki.contract.strict_json import loads
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = ["NOT_AUTHORIZED", "Checked", "Signer", "Violation", "check_bytes", "kind_of", "validate"]
 SCHEMA_VERSION = "v1"
@@ -51,6 +51,11 @@ def _schema_texts() -> dict[str, dict[str, Any]]:
 
 @cache
 def _validator(kind: str) -> Draft202012Validator:
+    # Imported here: JSON Schema only explains a document msgspec refused, and importing it costs
+    # about a quarter of a second of every `kouiki submit`.
+    from jsonschema import Draft202012Validator, FormatChecker
+    from referencing import Registry, Resource
+
     texts = _schema_texts()
     registry: Registry[Any] = Registry().with_resources(
         (f"{name}.schema.json", Resource.from_contents(text)) for name, text in texts.items()
