@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from kouiki.config import Settings
 from kouiki.services.airflow import ADMIN_USER, DAG_IDS, admin_password, base_url
@@ -19,6 +21,14 @@ class AirflowClient:
     def __init__(self, settings: Settings) -> None:
         self.url = base_url(settings)
         self.session = requests.Session()
+        # On the SQLite metadata default a burst of intake messages has the triggerer writing one
+        # Asset event each, and the API server can then fail a request with "database is locked"
+        # (HTTP 500 after SQLite's 5 s busy wait). Such a request is retried; a trigger retried after
+        # a failure that did commit only adds a run, which lands nothing twice.
+        retry = Retry(
+            total=6, backoff_factor=0.5, status_forcelist=(500, 503), allowed_methods=None, raise_on_status=False
+        )
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
         token = requests.post(
             f"{self.url}/auth/token", timeout=10, json={"username": ADMIN_USER, "password": admin_password(settings)}
         )
