@@ -47,21 +47,32 @@ def base_url(superset_admin: api.ApiClient) -> str:
     return superset_admin.url
 
 
+def log_in(page: Any, base_url: str) -> None:
+    """Superset's login form as staff fill it; done once the browser has left the login page (not
+    once the welcome page's scripts have loaded, which a loaded CI machine can take minutes over)."""
+    page.goto(f"{base_url}/login/")
+    page.fill("input#username, input[name=username]", CABINET_USER)
+    page.fill("input#password, input[name=password]", CABINET_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url, timeout=120_000, wait_until="commit")
+
+
 @pytest.fixture(scope="module")
 def page(base_url: str) -> Iterator[Any]:
     with chromium(1600, 1000) as context:
         page = context.new_page()
-        page.goto(f"{base_url}/login/")
-        page.fill("input#username, input[name=username]", CABINET_USER)
-        page.fill("input#password, input[name=password]", CABINET_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
+        log_in(page, base_url)
         yield page
 
 
 @pytest.mark.parametrize("dashboard", dashboards(), ids=lambda d: d["slug"])
 def test_dashboard_renders_every_chart(page: Any, base_url: str, dashboard: dict[str, Any]) -> None:
-    page.goto(f"{base_url}/superset/dashboard/{dashboard['slug']}/")
+    url = f"{base_url}/superset/dashboard/{dashboard['slug']}/"
+    page.goto(url)
+    if "/login" in page.url:  # the session was not kept: log in again, as staff would, and say so
+        print(f"[dashboards] {dashboard['slug']}: sent to the login page, logging in again")
+        log_in(page, base_url)
+        page.goto(url)
     page.wait_for_selector(".dashboard-component-chart-holder", timeout=60_000)
     expected = chart_count(dashboard)
     page.wait_for_function(ALL_CHARTS_SETTLED, arg=expected, timeout=90_000, polling=250)
