@@ -34,3 +34,12 @@ def test_sqlite_needs_no_database_server(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(psycopg2, "connect", no_server)
     airflow.ensure_database(settings_for(tmp_path / "data", "127.0.0.1:1"))
+
+
+def test_every_airflow_process_gets_the_same_fernet_key(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    settings = settings_for(tmp_path / "data", "127.0.0.1:9")
+    key = airflow.environment(settings)["AIRFLOW__CORE__FERNET_KEY"]
+    assert airflow.environment(settings)["AIRFLOW__CORE__FERNET_KEY"] == key  # stored, not made up per process
+    assert Fernet(key).decrypt(Fernet(key).encrypt(b"kwargs")) == b"kwargs"

@@ -51,6 +51,11 @@ def database_url(settings: Settings) -> str:
     return f"sqlite:///{(home(settings) / 'airflow.db').resolve()}"
 
 
+def fernet_key(settings: Settings) -> str:
+    """Airflow's Fernet key for this data directory: 32 random bytes, URL-safe base64 with padding."""
+    return secrets_store.stored_secret(settings, "airflow_fernet_key", nbytes=32) + "="
+
+
 def admin_password(settings: Settings) -> str:
     return secrets_store.admin_password(settings)
 
@@ -66,6 +71,10 @@ def environment(settings: Settings) -> dict[str, str]:
             "AIRFLOW_HOME": str(home(settings)),
             "AIRFLOW__CORE__DAGS_FOLDER": str(settings.project_root / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            # One key for every process: left unset, each process that starts before airflow.cfg
+            # exists makes up its own, and the triggerer then cannot decrypt the trigger rows the
+            # dag-processor wrote (InvalidToken, and the triggerer exits).
+            "AIRFLOW__CORE__FERNET_KEY": fernet_key(settings),
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Tokyo",
             "AIRFLOW__CORE__PARALLELISM": "4",  # LocalExecutor pre-forks this many workers; 2 cores here
