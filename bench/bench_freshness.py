@@ -44,6 +44,7 @@ from kouiki.lake.layout import landed_ranges, partition_dir
 from kouiki.messaging import clients
 from kouiki.messaging.watermarks import topic_epochs
 from kouiki.sample import national
+from kouiki.services import airflow as airflow_service
 from kouiki.services import local_stack
 from kouiki.services.airflow_api import AirflowClient
 from kouiki.services.processes import free_port
@@ -148,7 +149,7 @@ def main() -> None:
         portal_port=free_port(),
         airflow_db_url=f"postgresql+psycopg2://postgres@127.0.0.1:5432/{args.airflow_db}",
     )
-    _recreate_database(args.airflow_db)
+    airflow_service.ensure_database(settings, fresh=True)
     print(write_lake(settings), flush=True)
     started = time.monotonic()
     build(settings)
@@ -206,17 +207,6 @@ def main() -> None:
         print(f"| {hop:<14} | {statistics.median(values):>5.1f} s | {percentile(values, 0.95):>5.1f} s |")
     p95 = percentile([t["end to end"] for t in timings], 0.95)
     print(f"\ngoal: p95 end to end < {GOAL_P95_S:.0f} s: {'met' if p95 < GOAL_P95_S else 'NOT met'} ({p95:.1f} s)")
-
-
-def _recreate_database(name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'drop database if exists "{name}" with (force)')
-        cur.execute(f'create database "{name}"')
-    conn.close()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg2
 import pytest
 
 from kouiki.config import Settings
@@ -17,24 +16,16 @@ from kouiki.services.superset import process
 from tests.support.platform import free_port
 
 
-def recreate_database(name: str) -> None:
-    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'drop database if exists "{name}" with (force)')
-        cur.execute(f'create database "{name}"')
-    conn.close()
-
-
 @contextmanager
 def running_platform(settings: Settings, postgres_db: str | None = None, **overrides: Any) -> Iterator[Settings]:
     """Start broker and Airflow for ``settings`` on free ports, Airflow's metadata on SQLite under the
     data directory (the default) or, with ``postgres_db``, on that fresh PostgreSQL database; yield the
     settings they run with; stop everything (Superset too) afterwards."""
     if postgres_db is not None:
-        recreate_database(postgres_db)
         overrides["airflow_db_url"] = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{postgres_db}"
     settings = dataclasses.replace(settings, airflow_port=free_port(), superset_port=free_port(), **overrides)
+    if postgres_db is not None:
+        airflow.ensure_database(settings, fresh=True)
     with pytest.MonkeyPatch.context() as env:
         env.delenv("KOUIKI_ADMIN_PASSWORD", raising=False)
         try:

@@ -98,8 +98,9 @@ def environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def ensure_database(settings: Settings) -> None:
-    """Create the metadata database if it does not exist yet (SQLite creates its own file)."""
+def ensure_database(settings: Settings, fresh: bool = False) -> None:
+    """Create the metadata database if it does not exist yet (SQLite creates its own file); with
+    ``fresh``, drop a PostgreSQL one first (tests and benchmarks that must start empty)."""
     url = database_url(settings)
     if url.startswith("sqlite"):
         return
@@ -117,6 +118,8 @@ def ensure_database(settings: Settings) -> None:
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
+            if fresh:
+                cur.execute(f'drop database if exists "{name}" with (force)')
             cur.execute("select 1 from pg_database where datname = %s", (name,))
             if cur.fetchone() is None:
                 cur.execute(f'create database "{name}"')
