@@ -169,7 +169,8 @@ def _cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
     result = build(settings, select=args.select, full_refresh=args.full_refresh)
     how = "build --full-refresh" if result.full else "run (incremental)"
-    print(f"dbt {how}: {result.summary} in {result.seconds:.1f} s")
+    where = "the warm dbt worker" if result.warm else "a new dbt process"
+    print(f"dbt {how}: {result.summary} in {result.seconds:.1f} s, in {where}")
     if not args.no_publish:
         print(f"published {publish(settings)}")
     return 0

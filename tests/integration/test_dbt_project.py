@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from kouiki.lake import files as lake
 from kouiki.messaging.topics import REPORTS_TOPIC
 from kouiki.sample.generator import generate
 from kouiki.sample.national import write_to_lake
-from kouiki.warehouse.dbt import dbt
+from kouiki.warehouse.dbt import DbtRun, dbt
 from tests.support import reference
 from tests.support.platform import settings_for
 
@@ -29,7 +28,7 @@ AS_OF = date(2026, 11, 25)
 VARS = json.dumps({"as_of_date": AS_OF.isoformat()})
 
 
-def run_dbt(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
+def run_dbt(settings: Any, *args: str) -> DbtRun:
     proc = dbt(settings, *args)
     assert proc.returncode == 0, f"dbt {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-5000:]}"
     return proc

@@ -5,9 +5,10 @@ land on top, each written as the lander writes a batch (its own offset-named Par
 partition's next offsets): a new report, a later version of a report with fewer and changed
 funding lines, a re-send of that report's old version (which must not win), a re-registration
 moving a project's areas, a consortium renamed, and a dead-lettered event. ``kouiki build`` then
-takes them in incrementally; a copy of the same lake is rebuilt with ``kouiki build
---full-refresh``; every table of the marts, reports and intermediate schemas must match row for
-row (EXCEPT ALL both ways), and the marts must match the independent reference reading.
+takes them in incrementally, in the warm dbt worker as the platform runs it; a copy of the same
+lake is rebuilt with ``kouiki build --full-refresh`` in a new dbt process; every table of the
+marts, reports and intermediate schemas must match row for row (EXCEPT ALL both ways), and the
+marts must match the independent reference reading.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import dataclasses
 import json
 import shutil
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from kouiki.lake import files as lake
 from kouiki.messaging.topics import REPORTS_TOPIC
 from kouiki.sample.generator import generate
 from kouiki.sample.national import lake_rows, write_to_lake
+from kouiki.services import dbt_worker
 from tests.support import reference
 from tests.support.platform import run_kouiki, settings_for
 
@@ -106,22 +109,30 @@ def tables(warehouse: Path) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def both_ways(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Settings, list[dict[str, Any]]]:
+def both_ways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Settings, list[dict[str, Any]]]]:
     sample = generate(seed=7, quarters=4)
     first = [*sample.registry, *sample.reports]
     incremental = settings_for(tmp_path_factory.mktemp("incremental") / "data", "127.0.0.1:9")
     write_to_lake(incremental.raw_dir, first, epoch=EPOCH)
-    assert "build --full-refresh" in build(incremental), "no warehouse yet: the first build is the full one"
-    later = later_documents(first)
-    land(incremental, later[:2])  # the new report and version 2, one file per partition
-    land(incremental, later[2:])  # the re-sent version 1, the re-registrations
-    land_dead_letter(incremental)
-    out = build(incremental)
-    assert "run (incremental)" in out and "published" in out
-    full = settings_for(tmp_path_factory.mktemp("full") / "data", "127.0.0.1:9")
-    shutil.copytree(incremental.raw_dir, full.raw_dir)
-    assert "build --full-refresh" in build(full, "--full-refresh")
-    return incremental, full, [*first, *later]
+    # built as the platform builds it: in the warm dbt worker; the full rebuild in a new dbt process
+    dbt_worker.start(incremental, wait=180)
+    try:
+        out = build(incremental)
+        assert "build --full-refresh" in out, "no warehouse yet: the first build is the full one"
+        assert "in the warm dbt worker" in out
+        later = later_documents(first)
+        land(incremental, later[:2])  # the new report and version 2, one file per partition
+        land(incremental, later[2:])  # the re-sent version 1, the re-registrations
+        land_dead_letter(incremental)
+        out = build(incremental)
+        assert "run (incremental)" in out and "in the warm dbt worker" in out and "published" in out
+        full = settings_for(tmp_path_factory.mktemp("full") / "data", "127.0.0.1:9")
+        shutil.copytree(incremental.raw_dir, full.raw_dir)
+        out = build(full, "--full-refresh")
+        assert "build --full-refresh" in out and "in a new dbt process" in out
+        yield incremental, full, [*first, *later]
+    finally:
+        dbt_worker.stop(incremental)
 
 
 def test_every_mart_table_is_identical_both_ways(both_ways: Any) -> None:

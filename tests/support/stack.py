@@ -1,5 +1,5 @@
-"""The running platform for end-to-end tests: broker and Airflow (LocalExecutor) on free loopback
-ports, with Airflow's metadata on the embedded SQLite default or on a fresh PostgreSQL database."""
+"""The running platform for end-to-end tests: broker, the warm dbt worker and Airflow (LocalExecutor)
+on free loopback ports, with Airflow's metadata on the embedded SQLite default or on a fresh PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kouiki.config import Settings
-from kouiki.services import airflow, broker
+from kouiki.services import airflow, broker, dbt_worker
 from kouiki.services.superset import process
 from tests.support.platform import free_port
 
@@ -30,9 +30,11 @@ def running_platform(settings: Settings, postgres_db: str | None = None, **overr
         env.delenv("KOUIKI_ADMIN_PASSWORD", raising=False)
         try:
             broker.start(settings)
+            dbt_worker.start(settings)
             airflow.start(settings)
             yield settings
         finally:
             process.stop(settings)
             airflow.stop(settings)
+            dbt_worker.stop(settings)
             broker.stop(settings)

@@ -11,7 +11,7 @@ from kouiki.identity.principal import SECRETARIAT
 from kouiki.identity.signing_keys import ensure_operator_key
 from kouiki.intake.submit import submit
 from kouiki.sample.generator import generate
-from kouiki.services import airflow, broker, portal
+from kouiki.services import airflow, broker, dbt_worker, portal
 from kouiki.services.airflow_api import AirflowClient
 from kouiki.services.processes import read_pid
 from kouiki.services.superset import deploy, process
@@ -38,6 +38,7 @@ def up(settings: Settings, with_superset: bool = True) -> Iterator[str]:
     yield f"broker     running (pid {pid}) on {settings.bootstrap_servers}"
     portal.start(settings)
     yield f"portal     running on {portal.base_url(settings)} (API docs: /docs)"
+    yield f"dbt        {dbt_worker.start(settings)}"
     yield f"airflow    running on {airflow.start(settings)}"
     if with_superset:
         yield from _superset(settings)
@@ -54,6 +55,8 @@ def down(settings: Settings) -> Iterator[str]:
     yield "superset   stopped"
     airflow.stop(settings)
     yield "airflow    stopped"
+    dbt_worker.stop(settings)
+    yield "dbt        stopped"
     portal.stop(settings)
     yield "portal     stopped"
     broker.stop(settings)

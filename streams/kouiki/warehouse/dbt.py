@@ -19,11 +19,17 @@ Two ways, the same marts (tests/integration/test_incremental_build.py builds one
 
 dbt is the warehouse file's only writer. Callers serialise build and publish (the Airflow DAGs
 share a one-slot pool; the CLI runs them one after the other).
+
+Every dbt command goes to the warm dbt worker (infra/dbt/worker.py, started with the platform) when
+it runs, which saves dbt's start-up and parsing, and to a new dbt process otherwise (and with
+``--vars``, which the worker's parsed project does not reflect).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -46,38 +52,85 @@ class BuildResult:
     seconds: float
     summary: str  # dbt's closing "Done. PASS=… WARN=… ERROR=…" line
     full: bool  # the full rebuild, not the incremental run
+    warm: bool  # run by the warm dbt worker
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """A finished dbt command."""
+
+    returncode: int
+    stdout: str  # dbt's console lines
+    stderr: str
+    warm: bool  # run by the warm dbt worker, not a new process
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(settings.environment())
-    env.update(
-        {
-            "DUCKDB_PATH": str(settings.warehouse_path),
-            "DBT_PROFILES_DIR": str(project_dir(settings)),
-            "DBT_LOG_PATH": str(settings.data_dir / "dbt" / "logs"),
-            "DBT_TARGET_PATH": str(settings.data_dir / "dbt" / "target"),
-            "DO_NOT_TRACK": "1",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        }
-    )
-    return env
+    """The process environment with :func:`dbt_variables` over it."""
+    return {**os.environ, **dbt_variables(settings)}
 
 
-def dbt(settings: Settings, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    """Run a dbt command from the dbt virtual environment against this data directory."""
+def dbt_variables(settings: Settings) -> dict[str, str]:
+    """What dbt reads from the environment for this data directory."""
+    return {
+        **settings.environment(),
+        "DUCKDB_PATH": str(settings.warehouse_path),
+        "DBT_PROFILES_DIR": str(project_dir(settings)),
+        "DBT_LOG_PATH": str(settings.data_dir / "dbt" / "logs"),
+        "DBT_TARGET_PATH": str(settings.data_dir / "dbt" / "target"),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+
+
+def worker_socket(settings: Settings) -> Path:
+    """Where the warm dbt worker of this data directory listens."""
+    return settings.run_dir / "dbt.sock"
+
+
+def dbt(settings: Settings, *args: str, timeout: float = 1800) -> DbtRun:
+    """Run a dbt command against this data directory: in the warm dbt worker if it runs, else in a
+    new process of the dbt virtual environment."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     folder = project_dir(settings)
-    command = [
-        str(settings.venv_executable(".venv-dbt", "dbt")),
-        *args,
-        "--project-dir",
-        str(folder),
-        "--no-use-colors",
-    ]
-    return subprocess.run(
-        command, env=dbt_env(settings), cwd=folder, capture_output=True, text=True, timeout=timeout, check=False
+    arguments = [*args, "--project-dir", str(folder), "--no-use-colors"]
+    done = None if "--vars" in args else _in_worker(settings, arguments, timeout)
+    if done is not None:
+        return done
+    proc = subprocess.run(
+        [str(settings.venv_executable(".venv-dbt", "dbt")), *arguments],
+        env=dbt_env(settings),
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
+    return DbtRun(proc.returncode, proc.stdout, proc.stderr, warm=False)
+
+
+def _in_worker(settings: Settings, arguments: list[str], timeout: float) -> DbtRun | None:
+    """The command's outcome from the warm dbt worker; None when no worker listens (not started,
+    still parsing, or stopped), before anything was sent."""
+    path = worker_socket(settings)
+    if not path.exists():
+        return None
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return None
+        with sock.makefile("rwb") as stream:
+            stream.write(json.dumps({"args": arguments, "env": dbt_variables(settings)}).encode() + b"\n")
+            stream.flush()
+            line = stream.readline()
+    if not line:
+        raise BuildError(
+            f"the dbt worker ({path}) closed the connection without an answer; see run/logs/dbt-worker.log"
+        )
+    reply = json.loads(line)
+    return DbtRun(0 if reply["success"] else 1, reply["output"], "", warm=True)
 
 
 def build(settings: Settings, select: str | None = None, full_refresh: bool = False) -> BuildResult:
@@ -97,7 +150,7 @@ def build(settings: Settings, select: str | None = None, full_refresh: bool = Fa
     if full and not select:
         _full_rebuild_marker(settings).touch()
     done = [line for line in proc.stdout.splitlines() if "Done. PASS=" in line]
-    return BuildResult(time.monotonic() - started, done[-1].strip() if done else "", full)
+    return BuildResult(time.monotonic() - started, done[-1].strip() if done else "", full, proc.warm)
 
 
 def full_rebuild_due(settings: Settings) -> bool:
