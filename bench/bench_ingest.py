@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kafka import TopicPartition
+from kafka import KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
 from kouiki.config import Settings
@@ -71,7 +71,15 @@ def timed(action: Callable[[], T]) -> tuple[T, float]:
 
 
 def bare_produce(settings: Settings, lines: list[bytes], keys: list[bytes]) -> None:
-    producer = clients.producer(settings)
+    """kafka-python with the settings Kouiki's producer states (acks=all, idempotence, linger 5 ms)."""
+    producer = KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        batch_size=262144,
+        max_request_size=settings.max_message_bytes + 64 * 1024,
+    )
     for key, value in zip(keys, lines, strict=True):
         producer.send(BARE_TOPIC, key=key, value=value)
     producer.flush()

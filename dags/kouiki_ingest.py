@@ -37,16 +37,17 @@ def kouiki_ingest() -> None:
     @task(outlets=[RAW_LAKE])
     def land_topics() -> dict[str, int]:
         from kouiki.config import Settings
-        from kouiki.landing.idle import has_new_events
+        from kouiki.landing.idle import look
 
         settings = Settings.from_env()
-        if not has_new_events(settings):  # a trigger or tick whose events an earlier run landed
+        plan = look(settings)
+        if plan is not None and plan.idle(settings):  # a trigger or tick whose events an earlier run landed
             raise AirflowSkipException("nothing new on the topics")
         from kouiki.landing import stuck
         from kouiki.landing.coordinator import land
 
         stuck_before = {(e.key, e.offset) for e in stuck.load(settings)}
-        counts = land(settings)
+        counts = land(settings, plan=plan)
         if counts.stuck:
             # A stuck partition raises an alert but does not fail the task: everything else has
             # landed, and only a successful task emits the RAW_LAKE event that gets it transformed.

@@ -56,8 +56,13 @@ def _cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     )
     for problem in outcome.problems:
         print(f"error: {problem}", file=sys.stderr)
-    for receipt in outcome.receipts:
-        print(json.dumps(receipt.__dict__, ensure_ascii=False))
+    if outcome.receipts:  # one JSON line each; encoded in one go, as a submission may hold 100,000
+        import msgspec
+
+        encode = msgspec.json.Encoder().encode
+        sys.stdout.flush()
+        sys.stdout.buffer.write(b"".join(encode(receipt) + b"\n" for receipt in outcome.receipts))
+        sys.stdout.flush()
     valid = len(outcome.prepared)
     if args.dry_run:
         verb = "nothing sent (dry run)"
@@ -97,14 +102,15 @@ def _quarter(text: str) -> str:
 
 
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from kouiki.landing.idle import has_new_events
+    from kouiki.landing.idle import look
 
-    if args.from_timestamp is None and not has_new_events(settings):
+    plan = look(settings) if args.from_timestamp is None else None
+    if plan is not None and plan.idle(settings):
         print("ingest: 0 events consumed (every partition is landed to its end)")
         return 0
     from kouiki.landing.coordinator import land
 
-    landed = land(settings, from_timestamp=args.from_timestamp)
+    landed = land(settings, from_timestamp=args.from_timestamp, plan=plan)
     for (topic, epoch, partition), counts in sorted(landed.counts.items()):
         print(
             f"{topic}[{partition}] epoch={epoch}: consumed {counts['consumed']}, landed "
@@ -468,10 +474,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args, Settings.from_env()))
     except Exception as exc:
         from kouiki.identity.errors import IdentityError
+        from kouiki.messaging.clients import DeliveryError
         from kouiki.services.processes import ServiceError
         from kouiki.warehouse.dbt import BuildError
 
-        if isinstance(exc, ServiceError | BuildError | ConfigError | IdentityError):
+        if isinstance(exc, ServiceError | BuildError | ConfigError | IdentityError | DeliveryError):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if args.command in ("users", "keys", "notices") and type(exc).__module__.startswith("sqlalchemy"):

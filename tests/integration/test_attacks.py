@@ -31,6 +31,7 @@ from kouiki.sample.generator import generate
 from kouiki.services import broker
 from tests.support import signing
 from tests.support.platform import free_port, run_kouiki
+from tests.support.raw_producer import raw_producer
 
 pytestmark = pytest.mark.integration
 
@@ -186,7 +187,7 @@ def test_every_kafka_attack_is_dead_lettered_and_b_figures_stay_genuine(world: W
             (name, REGISTRY_TOPIC, key_for(doc).encode(), value, signing.key_headers(value, key_a), keys.NOT_AUTHORIZED)
         )
 
-    producer = clients.producer(world.settings)
+    producer = raw_producer(world.settings)
     sent = {}
     for name, topic, key, value, headers, reason in attacks:
         meta = producer.send(topic, key=key, value=value, headers=headers).get(timeout=10)

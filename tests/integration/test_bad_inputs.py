@@ -20,6 +20,7 @@ from kouiki.messaging.topics import DEADLETTER_TOPIC, INGEST_TOPICS, REGISTRY_TO
 from tests.support import signing
 from tests.support.bad_inputs import CASES, REGISTRY
 from tests.support.platform import run_kouiki
+from tests.support.raw_producer import raw_producer
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +68,7 @@ def test_submit_rejects_every_case_with_a_located_error_and_sends_nothing(regist
 
 
 def test_raw_injection_dead_letters_every_case_with_its_reason(registered: Settings) -> None:
-    producer = clients.producer(registered, max_request_size=4 * 1024 * 1024)
+    producer = raw_producer(registered, max_request_size=4 * 1024 * 1024)
     sent = {}
     for case in CASES:
         headers = signing.headers(case.raw, registered)  # signed, so refused for its own reason

@@ -21,11 +21,11 @@ import pytest
 
 from kouiki.config import Settings
 from kouiki.lake import files as lake
-from kouiki.messaging import clients
 from kouiki.messaging.topics import REPORTS_TOPIC
 from kouiki.sample.generator import generate
 from tests.support import signing
 from tests.support.platform import run_kouiki
+from tests.support.raw_producer import raw_producer
 
 pytestmark = pytest.mark.integration
 CHUNK = 1500
@@ -44,7 +44,7 @@ def register(settings: Settings, tmp_path: Path) -> None:
 def produce_reports(settings: Settings, first: int, count: int) -> None:
     """Reports ``first`` .. ``first + count - 1``; every 500th is cut short (poison)."""
     sample = SAMPLE
-    producer = clients.producer(settings)
+    producer = raw_producer(settings)
     for i in range(first, first + count):
         doc = dict(sample.reports[i % len(sample.reports)])
         doc["event_id"] = str(uuid.UUID(int=i + 1, version=4))

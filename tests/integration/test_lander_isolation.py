@@ -25,11 +25,11 @@ from kafka.protocol.producer import ProduceRequest
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 from kouiki.config import Settings
-from kouiki.messaging import clients
 from kouiki.messaging.topics import DEADLETTER_TOPIC, REGISTRY_TOPIC, REPORTS_TOPIC
 from kouiki.sample.generator import generate
 from tests.support import signing
 from tests.support.platform import run_kouiki
+from tests.support.raw_producer import raw_producer
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ def reports(first: int, count: int, settings: Settings) -> list[tuple[bytes, byt
 
 
 def produce(settings: Settings, counts: dict[int, int], first: int) -> int:
-    producer = clients.producer(settings)
+    producer = raw_producer(settings)
     for partition, count in counts.items():
         for key, value, headers in reports(first, count, settings):
             producer.send(REPORTS_TOPIC, key=key, value=value, headers=headers, partition=partition)
@@ -129,7 +129,7 @@ def test_unreadable_partition_stops_only_itself_until_quarantined(fresh_broker: 
     assert run.returncode == 1, run.stderr
     assert f"{REPORTS_TOPIC}[{BAD_PARTITION}]" in run.stderr
     assert f"オフセット {bad}" in run.stderr and f"stuck at offset {bad}" in run.stderr
-    assert "CorruptRecordError" in run.stderr
+    assert "BAD_MSG" in run.stderr
 
     rows = lake_rows(settings, REPORTS_TOPIC)
     for partition in (0, 2):  # everything, in the same run
@@ -142,11 +142,11 @@ def test_unreadable_partition_stops_only_itself_until_quarantined(fresh_broker: 
 
     state = json.loads((settings.run_dir / "stuck_partitions.json").read_text(encoding="utf-8"))
     assert [(e["topic"], e["partition"], e["offset"], e["error_class"]) for e in state] == [
-        (REPORTS_TOPIC, BAD_PARTITION, bad, "CorruptRecordError")
+        (REPORTS_TOPIC, BAD_PARTITION, bad, "BAD_MSG")
     ]
     assert "crc" in state[0]["error_message"].lower()
     status = run_kouiki(settings, "status", check=True).stdout
-    assert f"STUCK {REPORTS_TOPIC}[{BAD_PARTITION}]" in status and f"offset={bad} CorruptRecordError" in status
+    assert f"STUCK {REPORTS_TOPIC}[{BAD_PARTITION}]" in status and f"offset={bad} BAD_MSG" in status
     alerts = [json.loads(line) for line in (settings.run_dir / "alerts.jsonl").read_text().splitlines()]
     assert len(alerts) == 1 and f"stuck at offset {bad}" in alerts[0]["message"]
 

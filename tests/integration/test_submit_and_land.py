@@ -21,6 +21,7 @@ from kouiki.sample.generator import generate
 from kouiki.services import broker
 from tests.support import signing
 from tests.support.platform import free_port, run_kouiki
+from tests.support.raw_producer import raw_producer
 
 pytestmark = pytest.mark.integration
 
@@ -110,7 +111,7 @@ def test_invalid_file_is_reported_with_location_and_nothing_of_it_is_sent(
 def test_poison_messages_are_dead_lettered_unchanged_with_headers(fresh_broker: Settings, tmp_path: Path) -> None:
     settings = fresh_broker
     poison = [b"\x82\xa0 shift_jis?", b'{"schema_version": "1.0"', b"[]"]
-    producer = clients.producer(settings)
+    producer = raw_producer(settings)
     offsets = [
         producer.send(REPORTS_TOPIC, key=b"KR-X-01-P01", value=v, headers=signing.headers(v, settings))
         .get(timeout=10)

@@ -7,9 +7,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
-
 from kouiki.config import Settings
 from kouiki.contract.rules import Registry
 from kouiki.gateway import signing, submissions
@@ -17,6 +14,7 @@ from kouiki.gateway.errors import ApiError
 from kouiki.identity.principal import Principal
 from kouiki.intake.files import Record
 from kouiki.messaging import clients
+from kouiki.messaging.clients import DeliveryError, Producer
 
 
 class Kafka:
@@ -24,13 +22,13 @@ class Kafka:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._producer: KafkaProducer | None = None
+        self._producer: Producer | None = None
         self._lock = threading.Lock()
 
-    def producer(self) -> KafkaProducer:
+    def producer(self) -> Producer:
         with self._lock:
             if self._producer is None:
-                self._producer = clients.producer(self.settings, client_id="kouiki-gateway")
+                self._producer = clients.producer(self.settings, **{"client.id": "kouiki-gateway"})
             return self._producer
 
     def epochs(self) -> dict[str, str]:
@@ -74,9 +72,11 @@ def deliver(
     results = submissions.check(records, who, registry(settings), settings)
     epochs: dict[str, str] = {}
     if any(r.key is not None for r in results):
+        if not clients.broker_answers(kafka.settings):
+            raise broker_unavailable(ConnectionRefusedError(kafka.settings.bootstrap_servers))
         try:
             producer = kafka.producer()
-        except KafkaError as exc:
+        except DeliveryError as exc:
             raise broker_unavailable(exc) from exc
         submissions.send(results, producer, signing.gateway_key(settings))
         epochs = kafka.epochs()

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from kouiki.config import Settings
@@ -34,6 +34,7 @@ from kouiki.identity.principal import CABINET, Principal
 from kouiki.intake import files as reader
 from kouiki.intake.parallel import DocumentVerdict, check_all, verdict_of
 from kouiki.intake.uploads import read_upload
+from kouiki.messaging.clients import DeliveryError, Producer
 from kouiki.messaging.topics import INGEST_TOPICS, REGISTRY_TOPIC, topic_for
 from kouiki.messaging.watermarks import topic_epochs
 
@@ -244,7 +245,7 @@ def _apply(result: DocumentResult, verdict: DocumentVerdict, record: reader.Reco
         result.key = verdict.key.encode()
 
 
-def send(results: Iterable[DocumentResult], producer: KafkaProducer, key: SigningKey, timeout: float = 60.0) -> None:
+def send(results: Iterable[DocumentResult], producer: Producer, key: SigningKey, timeout: float = 60.0) -> None:
     """Produce the sendable documents signed with ``key``: every registration acknowledged before
     any report is sent. A document the broker does not acknowledge is rejected with the reason."""
     sendable = [r for r in results if r.raw is not None and r.key is not None]
@@ -257,11 +258,14 @@ def send(results: Iterable[DocumentResult], producer: KafkaProducer, key: Signin
             headers = signed_headers(value, key.key_id, key.secret)
             topic = topic_for(result.kind or "report")
             futures.append((result, producer.send(topic, key=result.key, value=value, headers=headers)))
-        producer.flush(timeout=timeout)
+        try:
+            producer.flush(timeout=timeout)
+        except DeliveryError:
+            pass  # each message not acknowledged says so below
         for result, future in futures:
             try:
-                meta = future.get(timeout=timeout)
-            except KafkaError as exc:
+                meta = future.get()
+            except DeliveryError as exc:
                 result.errors.append(
                     Violation(
                         "$",

@@ -42,6 +42,8 @@ class Record:
     def violations(self, checked: Iterable[Violation]) -> list[Violation]:
         """The reader's own problems, then the contract's verdict on the rest: a value the reader
         could not read is kept as written, so the contract's complaint about it is left out."""
+        if not self.problems:
+            return list(checked)
         own = {v.path for v in self.problems}
         return [*self.problems, *(v for v in checked if not _under(v.path, own))]
 

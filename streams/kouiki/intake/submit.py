@@ -24,9 +24,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from kouiki.config import ConfigError, Settings
@@ -251,14 +249,15 @@ def send(
     credentials: Credentials,
     progress: Progress | None = None,
     timeout: float = 60.0,
+    producer: clients.Producer | None = None,
 ) -> list[Prepared]:
     """Produce the documents unchanged and signed, in the order given, and wait for every acknowledgement;
-    returns the documents sent. The broker is contacted only once there is something to send, so a
-    submission with nothing valid reports its problems even when the broker is down."""
-    producer: KafkaProducer | None = None
+    returns the documents sent. Unless a ``producer`` is given, the broker is contacted only once
+    there is something to send, so a submission with nothing valid reports its problems even when
+    the broker is down."""
     total = outcome.checked
     step = max(1000, total // 10)
-    sent: list[tuple[Prepared, Any]] = []
+    sent: list[tuple[Prepared, clients.Sent]] = []
     unacknowledged_registrations = False
     try:
         for prepared in documents:
@@ -270,7 +269,7 @@ def send(
             elif unacknowledged_registrations:
                 producer.flush(timeout=timeout)
                 for _, future in sent:
-                    future.get(timeout=timeout)
+                    future.get()
                 unacknowledged_registrations = False
             raw = prepared.record.raw or b""
             future = producer.send(prepared.topic, key=prepared.key, value=raw, headers=credentials.headers(raw))
@@ -283,7 +282,7 @@ def send(
         if progress and len(sent) % step:
             progress(len(sent), total)
         for prepared, future in sent:
-            meta = future.value if future.succeeded() else future.get(timeout=timeout)  # get() raises the error
+            meta = future.get()
             outcome.receipts.append(
                 Receipt(
                     prepared.event_id,
@@ -329,12 +328,16 @@ def submit(
         return outcome
     if credentials is None:  # refused above; this tells the type checker
         raise ConfigError(NO_KEY)
+    # Started now, the producer acquires its producer id (idempotence: half a second or more of
+    # handshakes in librdkafka's own threads) while the files are read and checked.
+    producer = clients.producer(settings) if clients.broker_answers(settings) else None
     outcome = Outcome()
-    # Sending keeps one core busy (the producer is Python); the others check what comes next.
-    checkers = max(1, (os.cpu_count() or 2) - 1)
+    # Checking is the CPU work: librdkafka sends from threads of its own, without the GIL, so every
+    # core checks while this process reads, signs and hands documents over.
+    checkers = os.cpu_count() or 2
     records = _read(paths, submitted_by, outcome, settings)
     documents = _checked(records, settings, outcome, workers=checkers, chunk=STREAMING_CHUNK, signer=signer)
     with closing(documents):
-        outcome.prepared = send(documents, outcome, settings, credentials, progress)
+        outcome.prepared = send(documents, outcome, settings, credentials, progress, producer=producer)
     outcome.problems.sort(key=lambda p: p.where)
     return outcome

@@ -15,7 +15,7 @@ failed message stays in the file with ``_status = 'dead_letter'``, so consumed =
 dead-lettered holds per partition, and a crash at any point leaves at most a temporary file, which
 the next run removes before it lands that batch again.
 
-A partition that cannot be read stops only itself (``partition_worker.isolate``): every other
+A partition that cannot be read stops only itself (``partition_worker.PartitionReader``): every other
 partition lands in the same run, and the stuck one is recorded with its offset and error in
 ``run/stuck_partitions.json`` (``stuck``) and returned in ``LandingCounts.stuck``, for
 ``kouiki ingest`` to exit non-zero and the ingest DAG to raise an alert.
@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 
-from kafka import KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import OffsetOutOfRangeError
 
 from kouiki.config import Settings
@@ -54,6 +54,7 @@ from kouiki.lake import files as lake
 from kouiki.lake.registry import from_lake
 from kouiki.landing import stuck as stuck_state
 from kouiki.landing.dead_letters import dead_letter_headers
+from kouiki.landing.idle import Plan
 from kouiki.landing.partition_worker import (
     Done,
     Failed,
@@ -99,17 +100,33 @@ class Lander:
         self.settings = settings
         # Every key, read once per run before the partition processes fork (they inherit it).
         self.keyring = stored_keyring(settings) if keyring is None else keyring
-        self.consumer = clients.consumer(settings)  # metadata, end offsets and start offsets only
-        self.admin = clients.admin(settings)  # topic ids, which name the epochs
+        # Without a plan: a consumer (metadata, end and start offsets) and an admin client (topic
+        # ids, which name the epochs), created when first needed.
+        self._consumer: KafkaConsumer | None = None
+        self._admin: KafkaAdminClient | None = None
         # Created on the first dead letter, after the partition processes have forked: forking a
         # process that runs the producer's sender thread can deadlock the child.
-        self.dead_letter_producer: KafkaProducer | None = None
+        self.dead_letter_producer: clients.Producer | None = None
         self.registry = from_lake(settings)
         self._epochs: dict[str, str] = {}
 
+    @property
+    def consumer(self) -> KafkaConsumer:
+        if self._consumer is None:
+            self._consumer = clients.consumer(self.settings)
+        return self._consumer
+
+    @property
+    def admin(self) -> KafkaAdminClient:
+        if self._admin is None:
+            self._admin = clients.admin(self.settings)
+        return self._admin
+
     def close(self) -> None:
-        self.consumer.close()
-        self.admin.close()
+        if self._consumer is not None:
+            self._consumer.close()
+        if self._admin is not None:
+            self._admin.close()
         self._close_dead_letter_producer()
 
     def _close_dead_letter_producer(self) -> None:
@@ -122,6 +139,28 @@ class Lander:
         if topic not in self._epochs:
             self._epochs.update(topic_epochs(self.admin, [topic]))
         return self._epochs[topic]
+
+    def land_planned(self, plan: Plan, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 600.0) -> LandingCounts:
+        """Land every partition of ``topics`` up to where ``plan`` saw its log end (the registry first,
+        whose end the plan saw after the reports' ends); a partition already landed to there costs
+        nothing, and clears its stuck entry if it had one."""
+        report = LandingCounts()
+        deadline = time.monotonic() + timeout
+        for topic in sorted(topics, key=lambda t: t != REGISTRY_TOPIC):
+            epoch = plan.epochs[topic]
+            tasks, done = [], []
+            for partition in sorted(p for t, p in plan.ends if t == topic):
+                folder = lake.partition_dir(self.settings.raw_dir, topic, epoch, partition)
+                lake.remove_partial_files(folder)
+                start, stop = lake.next_offset(folder), plan.ends[(topic, partition)]
+                if start < stop:
+                    tasks.append(PartitionTask(topic, epoch, partition, start, stop, deadline))
+                else:
+                    done.append((topic, epoch, partition))
+            self._land_topic(tasks, report, done)
+            if topic == REGISTRY_TOPIC and tasks:
+                self.registry = from_lake(self.settings)  # with what was just landed
+        return report
 
     def land(
         self, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 600.0, from_timestamp: datetime | None = None
@@ -196,9 +235,14 @@ class Lander:
                 starts[tp] = self.consumer.position(tp)
         return starts
 
-    def _land_topic(self, tasks: list[PartitionTask], report: LandingCounts) -> None:
-        """Start the partition processes and put their batches in place as they arrive."""
+    def _land_topic(
+        self, tasks: list[PartitionTask], report: LandingCounts, landed: list[tuple[str, str, int]] | None = None
+    ) -> None:
+        """Start the partition processes and put their batches in place as they arrive; ``landed``
+        names partitions already landed to their end, whose stuck entries are cleared too."""
         if not tasks:
+            if landed:
+                stuck_state.update(self.settings, [], landed)
             return
         context = multiprocessing.get_context("fork")  # the registry is inherited, not copied
         results: Queue[Message] = context.Queue()
@@ -215,7 +259,7 @@ class Lander:
         for process in processes:
             process.start()
         found: list[stuck_state.StuckPartition] = []
-        finished: list[tuple[str, str, int]] = []
+        finished: list[tuple[str, str, int]] = list(landed or [])
         epoch = tasks[0].epoch
         try:
             running = count
@@ -266,7 +310,7 @@ class Lander:
             )
             if self.dead_letter_producer is None:
                 self.dead_letter_producer = clients.producer(
-                    self.settings, max_request_size=clients.DEADLETTER_MAX_BYTES
+                    self.settings, **{"message.max.bytes": clients.DEADLETTER_MAX_BYTES}
                 )
             futures.append(
                 self.dead_letter_producer.send(
@@ -276,8 +320,10 @@ class Lander:
                     headers=dead_letter_headers(batch.topic, batch.partition, dead),
                 )
             )
+        if self.dead_letter_producer is not None and futures:
+            self.dead_letter_producer.flush(timeout=30)
         for future in futures:
-            future.get(timeout=30)
+            future.get()
         lake.commit(batch.pending, self.settings.fault_pause_before_rename_ms)
         report.add(batch.topic, batch.epoch, batch.partition, batch.count, len(batch.dead_letters))
 
@@ -287,11 +333,15 @@ def land(
     topics: Iterable[str] = INGEST_TOPICS,
     from_timestamp: datetime | None = None,
     keyring: KeyRing | None = None,
+    plan: Plan | None = None,
 ) -> LandingCounts:
-    """``kouiki ingest``: land every partition of ``topics`` up to its current high watermark, checking
-    signatures against ``keyring`` (by default every key of the identity store)."""
+    """``kouiki ingest``: land every partition of ``topics`` up to its current high watermark (or to
+    where ``plan``, the idle check's look, saw it end), checking signatures against ``keyring`` (by
+    default every key of the identity store)."""
     lander = Lander(settings, keyring)
     try:
+        if plan is not None and from_timestamp is None:
+            return lander.land_planned(plan, topics)
         return lander.land(topics, from_timestamp=from_timestamp)
     finally:
         lander.close()

@@ -123,11 +123,11 @@ class DeadLetter:
     offset: int
     key: bytes | None
     value: bytes | None
-    headers: list[tuple[str, bytes]]
+    headers: list[tuple[str, bytes | None]]
     verdict: Verdict
 
 
-def dead_letter_headers(topic: str, partition: int, dead: DeadLetter) -> list[tuple[str, bytes]]:
+def dead_letter_headers(topic: str, partition: int, dead: DeadLetter) -> list[tuple[str, bytes | None]]:
     """Kafka Connect's error headers first, then the message's own headers (minus stale error headers)."""
     return [
         ("__connect.errors.topic", topic.encode()),

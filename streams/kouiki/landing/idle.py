@@ -1,17 +1,22 @@
-"""Whether ``kouiki ingest`` has anything to land, answered in a fraction of a second.
+"""What ``kouiki ingest`` has to land, answered in a fraction of a second before the lander starts.
 
 Most ingest runs find nothing new (the event trigger and the safety-net cron both start runs that
-may find their events already landed), and the lander's own start-up costs seconds: kafka-python
-alone takes about 0.4 s to import, the key ring and the registry are read, and a process is forked
-per partition. This check costs one metadata and one fetch round trip with librdkafka
-(confluent-kafka, about 0.1 s to import) and reads nothing but file names in the lake.
+may find their events already landed), and starting the lander costs time: the key ring and the
+registry are read and a process is forked per partition. ``look`` costs one metadata and one or two
+fetch round trips with librdkafka (confluent-kafka, about 0.1 s to import) and reads nothing but
+file names in the lake. It returns a ``Plan``: each topic's epoch and, per partition, where the lake
+resumes and where the log ended when looked at, which the lander then lands up to (so it needs no
+look of its own, and a topic with nothing new costs it nothing).
 
-It answers "nothing new" only when every partition of every topic positively reports its end
-(``partition EOF``) at exactly the offset where the lake of the topic's current epoch resumes, and
-no partition of a current epoch is recorded stuck (``kouiki.landing.stuck``). Any
-doubt — a broker that does not answer in time, a topic without a topic id, an offset out of range,
-any error — answers "run the lander", which then lands or reports what is there, so the check can
-delay nothing and hide nothing.
+The reports are looked at before the registry: a registration is acknowledged before any report
+that refers to it is sent (``kouiki submit``, the gateway), so the registry's end, seen after the
+reports' ends, covers the registration of every report up to those ends.
+
+Any doubt — a broker that does not answer in time, a topic without a topic id, an offset out of
+range (a lake ahead of the log), any error — gives no plan (None), and the lander then looks for
+itself and lands or reports what is there, so the check can delay nothing and hide nothing. Nothing
+is idle while a partition of a current epoch is recorded stuck (``kouiki.landing.stuck``): only the
+lander re-reports or clears it.
 """
 
 from __future__ import annotations
@@ -19,25 +24,50 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from kouiki.config import Settings
 from kouiki.lake.layout import next_offset, partition_dir
 from kouiki.landing import stuck
-from kouiki.messaging.topics import INGEST_TOPICS
+from kouiki.messaging.topics import INGEST_TOPICS, REGISTRY_TOPIC
+
+if TYPE_CHECKING:
+    from confluent_kafka import Consumer
 
 log = logging.getLogger(__name__)
+Key = tuple[str, int]  # (topic, partition)
 
 
-def has_new_events(settings: Settings, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 5.0) -> bool:
-    """True unless every partition of ``topics`` is landed to its end (see the module docstring)."""
-    from confluent_kafka import Consumer, KafkaError, TopicCollection, TopicPartition
+@dataclass(frozen=True)
+class Plan:
+    """Each topic's epoch; per partition, where the lake resumes and where the log ended."""
+
+    epochs: dict[str, str]
+    starts: dict[Key, int]
+    ends: dict[Key, int]
+
+    def behind(self, topic: str) -> list[int]:
+        """The partitions of ``topic`` whose log holds events past the lake."""
+        return sorted(p for (t, p), end in self.ends.items() if t == topic and end > self.starts[(t, p)])
+
+    def idle(self, settings: Settings) -> bool:
+        """Nothing to land and no partition of a current epoch recorded stuck."""
+        if any(self.behind(topic) for topic in self.epochs):
+            return False
+        return not any(self.epochs.get(entry.topic) == entry.epoch for entry in stuck.load(settings))
+
+
+def look(settings: Settings, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 5.0) -> Plan | None:
+    """The plan for ``topics`` as they stand now; None on any doubt (see the module docstring)."""
+    from confluent_kafka import Consumer, TopicCollection
     from confluent_kafka.admin import AdminClient
 
     common: dict[str, str | int | float | bool] = {
         "bootstrap.servers": settings.bootstrap_servers,
         "client.id": "kouiki-idle-check",
     }
-    names = list(topics)
+    names = sorted(topics, key=lambda t: t == REGISTRY_TOPIC)  # the registry last
     admin = AdminClient(common, logger=log)  # held until the answers are in: a collected client cancels them
     try:
         described = {
@@ -45,48 +75,70 @@ def has_new_events(settings: Settings, topics: Iterable[str] = INGEST_TOPICS, ti
         }
     except Exception as exc:  # noqa: BLE001 - any doubt means: let the lander look
         log.info("idle check: topics not described (%s); running the lander", exc)
-        return True
+        return None
     found = {name: _epoch(described[name].topic_id) for name in names}
     epochs = {name: epoch for name, epoch in found.items() if epoch is not None}
     if len(epochs) < len(names):
-        return True
-    if any(epochs.get(entry.topic) == entry.epoch for entry in stuck.load(settings)):
-        return True  # only the lander re-reports or clears a stuck partition (after `kouiki quarantine`)
-    assignment = []
-    for name in names:
-        epoch = epochs[name]
-        for partition in described[name].partitions:
-            folder = partition_dir(settings.raw_dir, name, epoch, partition.id)
-            assignment.append(TopicPartition(name, partition.id, next_offset(folder)))
+        return None
+    starts = {
+        (name, partition.id): next_offset(partition_dir(settings.raw_dir, name, epochs[name], partition.id))
+        for name in names
+        for partition in described[name].partitions
+    }
+    settings_of_consumer = common | {
+        "group.id": "kouiki-idle-check",  # required by librdkafka; never joined (assign only), never committed
+        "enable.auto.commit": False,
+        "enable.partition.eof": True,
+        "auto.offset.reset": "error",  # a lake ahead of the log is the lander's to report
+        "fetch.wait.max.ms": 10,
+        # the first fetch response is all a look needs: little prefetching of the backlog
+        "max.partition.fetch.bytes": 65536,
+        "queued.min.messages": 1,
+        "fetch.queue.backoff.ms": 0,
+    }
+    ends: dict[Key, int] = {}
+    deadline = time.monotonic() + timeout
+    for name in names:  # a consumer per topic: one assigned again waits a second before it fetches
+        consumer = Consumer(settings_of_consumer, logger=log)
+        try:
+            seen = _ends(consumer, {k: v for k, v in starts.items() if k[0] == name}, deadline)
+        finally:
+            consumer.close()
+        if seen is None:
+            return None
+        ends |= seen
+    return Plan(epochs, starts, ends)
 
-    consumer = Consumer(
-        common
-        | {
-            "group.id": "kouiki-idle-check",  # required by librdkafka; never joined (assign only), never committed
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "auto.offset.reset": "error",  # a lake ahead of the log is the lander's to report
-            "fetch.wait.max.ms": 10,
-        },
-        logger=log,
-    )
-    try:
-        consumer.assign(assignment)
-        at_end: set[tuple[str | None, int | None]] = set()
-        deadline = time.monotonic() + timeout
-        while len(at_end) < len(assignment):
-            if time.monotonic() > deadline:
-                return True
-            message = consumer.poll(0.05)
-            if message is None:
-                continue
-            error = message.error()
-            if error is None or error.code() != KafkaError._PARTITION_EOF:  # noqa: SLF001 - librdkafka's public code
-                return True  # a record past the lake's end, or an error
-            at_end.add((message.topic(), message.partition()))
-        return False
-    finally:
-        consumer.close()
+
+def has_new_events(settings: Settings, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 5.0) -> bool:
+    """True unless every partition of ``topics`` is landed to its end and none is stuck."""
+    plan = look(settings, topics, timeout)
+    return plan is None or not plan.idle(settings)
+
+
+def _ends(consumer: Consumer, starts: dict[Key, int], deadline: float) -> dict[Key, int] | None:
+    """Where each partition's log ends: the high watermark of the first fetch response that names
+    it (or its end-of-partition event); None on an error, or a log that ends before the lake does."""
+    from confluent_kafka import KafkaError, TopicPartition
+
+    consumer.assign([TopicPartition(topic, partition, offset) for (topic, partition), offset in starts.items()])
+    ends: dict[Key, int] = {}
+    while len(ends) < len(starts):
+        if time.monotonic() > deadline:
+            return None
+        message: Any = consumer.poll(0.02)
+        if message is not None and message.error() is not None:
+            if message.error().code() != KafkaError._PARTITION_EOF:  # noqa: SLF001 - librdkafka's public event code
+                log.info("idle check: %s; running the lander", message.error().str())
+                return None
+            ends[(message.topic(), message.partition())] = int(message.offset())
+        for key in starts.keys() - ends.keys():
+            _low, high = consumer.get_watermark_offsets(TopicPartition(*key), cached=True)
+            if high is not None and high >= 0:
+                ends[key] = int(high)
+    if any(ends[key] < start for key, start in starts.items()):
+        return None  # the lake is ahead of the log: the lander reports it
+    return ends
 
 
 def _epoch(topic_id: object) -> str | None:

@@ -1,16 +1,21 @@
 """A partition process of the lander: read, check and write every fetched batch of its partitions
 under a temporary name, and hand each batch to the coordinator (see ``coordinator``).
 
-A partition that cannot be read (a record batch failing its CRC, an unknown codec, bytes that do
-not decode) stops only itself: when a poll raises, each pending partition is read alone by a
-consumer of its own, and one that raises again is reported as ``Stuck`` at its position, the first
-offset not landed. The others go on with a new consumer. Nothing is skipped: the position never moves past the bad
-batch; only ``kouiki quarantine`` lets landing resume after it."""
+Records are fetched with librdkafka (confluent-kafka): it decodes record batches and decompresses
+every codec in threads of its own, outside Python's GIL, so the process's CPU goes to checking. A
+partition that cannot be read stops only itself. librdkafka reports a batch failing its CRC
+(``check.crcs``), an unknown codec or a failed decompression as an error event of that partition
+at the batch's offset, and then reads on past it; the lander never does: the partition is reported
+``Stuck`` at its position (the first offset not landed), nothing of it after the error is
+written, and it is paused, while the other partitions go on. A batch librdkafka fetches again and
+again without yielding a record or an error (bytes it cannot parse) is reported the same way after
+``NO_PROGRESS_SECONDS``. Only ``kouiki quarantine`` lets landing resume past such a batch."""
 
 from __future__ import annotations
 
 import ctypes
 import gc
+import logging
 import os
 import pickle
 import signal
@@ -19,27 +24,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from pathlib import Path
-from typing import Any
-
-from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import OffsetOutOfRangeError
+from typing import TYPE_CHECKING, Any
 
 from kouiki.config import Settings
 from kouiki.contract.rules import Registry
 from kouiki.identity.keys import KeyRing
 from kouiki.lake import files as lake
 from kouiki.landing.dead_letters import DeadLetter, Verifier, classify
-from kouiki.messaging import clients
-from kouiki.messaging.watermarks import caught_up
+
+if TYPE_CHECKING:
+    from confluent_kafka import Consumer, KafkaError
+    from confluent_kafka import Message as Record
+
+log = logging.getLogger(__name__)
+NO_PROGRESS_SECONDS = 10.0  # a partition behind its end that yields neither records nor an error
 
 
 class LogResetError(RuntimeError):
     """The broker's log is behind what was landed for the same topic id: refuse to guess."""
 
     @classmethod
-    def of(cls, exc: OffsetOutOfRangeError) -> LogResetError:
+    def of(cls, reason: object) -> LogResetError:
         return cls(
-            f"{exc}: the broker log is shorter than the lake for the same topic id; "
+            f"{reason}: the broker log is shorter than the lake for the same topic id; "
             "inspect the lake before landing again"
         )
 
@@ -105,7 +112,7 @@ class Failed:
 
 
 Message = WrittenBatch | Done | Stuck | Failed
-PROBE_SECONDS = 10.0  # how long one partition polled alone may take to show records or fail
+Key = tuple[str, int]  # (topic, partition)
 
 
 def land_partitions(  # noqa: PLR0913 - one process's whole task, passed by fork
@@ -119,42 +126,23 @@ def land_partitions(  # noqa: PLR0913 - one process's whole task, passed by fork
     """Read, check and write every batch of ``tasks``, reporting each one to the coordinator."""
     _die_with(coordinator)
     gc.freeze()  # the inherited heap is never garbage: keep collections from walking it
-    consumer: KafkaConsumer | None = None
+    reader: PartitionReader | None = None
     try:
         verifier = Verifier(keyring)
-        by_partition = {TopicPartition(t.topic, t.partition): t for t in tasks}
-        consumer = _consumer(settings, {tp: t.start for tp, t in by_partition.items()})
-        pending = set(by_partition)
-        stuck: set[TopicPartition] = set()
-        while pending:
+        reader = PartitionReader(settings, tasks)
+        while reader.pending:
             if time.monotonic() > tasks[0].deadline:
-                raise TimeoutError(f"landing did not reach the end of {sorted(map(str, pending))}")
-            try:
-                fetched = poll(consumer, settings.lander_batch)
-            except LogResetError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - which partition is unreadable is found out, not guessed
-                # kafka-python keeps the failed batch's spent iterator, so this consumer cannot be
-                # polled again: every partition resumes from its position with a new one.
-                positions = {tp: consumer.position(tp) for tp in pending}
-                consumer.close()
-                consumer = None
-                stuck |= report_unreadable(settings, by_partition, positions, exc, results)
-                pending -= stuck
-                consumer = _consumer(settings, {tp: positions[tp] for tp in pending})
-                continue
-            for tp, records in fetched.items():
-                write(registry, by_partition[tp], records, settings, verifier, results)
-            finished = {tp for tp in pending if caught_up(consumer, tp, by_partition[tp].stop)}
-            if finished:
-                consumer.pause(*finished)  # nothing past a stop is fetched (nor can fail) any more
-            pending -= finished
-        results.put(Done([t.partition for t in tasks if TopicPartition(t.topic, t.partition) not in stuck]))
+                raise TimeoutError(f"landing did not reach the end of {sorted(map(str, reader.pending))}")
+            for task, records in reader.read(settings.lander_batch):
+                results.put(check_and_write(registry, task, records, settings, verifier))
+            for stuck in reader.stuck_now():
+                results.put(stuck)
+        results.put(Done([t.partition for t in tasks if (t.topic, t.partition) not in reader.stuck]))
     except Exception as exc:  # noqa: BLE001 - every failure is reported to the coordinator, which raises it
         results.put(Failed.of(exc))
     finally:
-        if consumer is not None:
-            consumer.close()
+        if reader is not None:
+            reader.close()
 
 
 def _die_with(coordinator: int) -> None:
@@ -169,94 +157,153 @@ def _die_with(coordinator: int) -> None:
         os._exit(1)
 
 
-def poll(consumer: KafkaConsumer, max_records: int) -> dict[TopicPartition, list[Any]]:
-    try:
-        fetched: dict[TopicPartition, list[Any]] = consumer.poll(timeout_ms=500, max_records=max_records)
-    except OffsetOutOfRangeError as exc:
-        raise LogResetError.of(exc) from exc
-    return fetched
+class PartitionReader:
+    """The records of some partitions in offset order, each up to its task's stop (or else its end,
+    which librdkafka's end-of-partition event gives), with the partitions that cannot be read set
+    aside (``stuck_now``)."""
+
+    def __init__(self, settings: Settings, tasks: list[PartitionTask]) -> None:
+        from confluent_kafka import Consumer, TopicPartition
+
+        self.tasks: dict[Key, PartitionTask] = {(t.topic, t.partition): t for t in tasks}
+        self.position: dict[Key, int] = {key: t.start for key, t in self.tasks.items()}
+        self.pending = {key for key, t in self.tasks.items() if t.stop is None or t.start < t.stop}
+        self.stuck: set[Key] = set()
+        self._end: dict[Key, int] = {}  # where the partition ended when last seen at its end
+        self._found: list[Stuck] = []
+        self._moved = {key: time.monotonic() for key in self.tasks}  # when its position last moved
+        self._partition = TopicPartition
+        self.consumer: Consumer = Consumer(
+            {
+                "bootstrap.servers": settings.bootstrap_servers,
+                "client.id": "kouiki-lander",
+                "group.id": "kouiki-lander",  # required by librdkafka; never joined (assign only), never committed
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+                "auto.offset.reset": "error",  # a position beyond the log (a reset broker) must surface
+                "check.crcs": True,
+                "isolation.level": "read_uncommitted",  # every record in the log lands, transactional or not
+                "fetch.wait.max.ms": 100,
+                "max.partition.fetch.bytes": 4 * 1024 * 1024,
+            },
+            logger=log,
+        )
+        self.consumer.assign([TopicPartition(topic, p, self.position[(topic, p)]) for topic, p in self.pending])
+
+    def close(self) -> None:
+        self.consumer.close()
+
+    def read(self, max_records: int) -> list[tuple[PartitionTask, list[Record]]]:
+        """The next records fetched, grouped by partition and cut at each task's stop; afterwards
+        ``pending`` holds the partitions not at their stop or end yet."""
+        fetched: dict[Key, list[Record]] = {}
+        for record in self.consumer.consume(num_messages=max_records, timeout=0.5):
+            key = (record.topic() or "", record.partition() or 0)
+            if key not in self.pending:
+                continue  # finished, or set aside: nothing after that is landed
+            error = record.error()
+            if error is None:
+                stop = self.tasks[key].stop
+                if stop is None or (record.offset() or 0) < stop:
+                    fetched.setdefault(key, []).append(record)
+            else:
+                self._on_error(key, error, record.offset(), fetched)
+        now = time.monotonic()
+        out = []
+        for key, records in fetched.items():
+            self.position[key] = (records[-1].offset() or 0) + 1
+            self._moved[key] = now
+            out.append((self.tasks[key], records))
+        for key in list(self.pending):
+            stop = self.tasks[key].stop
+            end = stop if stop is not None else self._end.get(key)
+            if end is not None and self.position[key] >= end:
+                self.pending.discard(key)
+                self.consumer.pause([self._partition(key[0], key[1])])  # nothing past its stop is fetched
+            elif now - self._moved[key] > NO_PROGRESS_SECONDS and self._behind(key):
+                self._set_aside(
+                    key,
+                    "NoProgress",
+                    f"records from offset {self.position[key]} on were fetched for {NO_PROGRESS_SECONDS:.0f} s"
+                    " and none could be read",
+                )
+        return out
+
+    def stuck_now(self) -> list[Stuck]:
+        """The partitions set aside since the last call."""
+        found, self._found = self._found, []
+        return found
+
+    def _behind(self, key: Key) -> bool:
+        """Whether the broker holds records past the position (its high watermark, as last fetched)."""
+        _low, high = self.consumer.get_watermark_offsets(self._partition(key[0], key[1]), cached=True)
+        return bool(high is not None and high > self.position[key])
+
+    def _on_error(self, key: Key, error: KafkaError, offset: int | None, fetched: dict[Key, list[Record]]) -> None:
+        from confluent_kafka import KafkaError
+
+        code = error.code()
+        if code == KafkaError._PARTITION_EOF:  # noqa: SLF001 - librdkafka's public event codes
+            self._end[key] = offset or 0
+        elif code in (KafkaError.OFFSET_OUT_OF_RANGE, KafkaError._AUTO_OFFSET_RESET):  # noqa: SLF001
+            raise LogResetError.of(f"{key[0]}[{key[1]}]: {error.str()}")
+        elif code in UNREADABLE:
+            # the records before the error are landed; from the error on, nothing
+            at = offset if offset is not None and offset >= 0 else None
+            good = [r for r in fetched.pop(key, []) if at is not None and (r.offset() or 0) < at]
+            if good:
+                fetched[key] = good
+                self.position[key] = (good[-1].offset() or 0) + 1
+            self._set_aside(key, error.name().lstrip("_"), error.str())
+        else:
+            log.warning("lander: %s", error.str())  # a broker or network error: librdkafka retries it
+
+    def _set_aside(self, key: Key, error_class: str, message: str) -> None:
+        task = self.tasks[key]
+        self._found.append(
+            Stuck(task.topic, task.epoch, task.partition, self.position[key], error_class, message[:2000])
+        )
+        self.stuck.add(key)
+        self.pending.discard(key)
+        self.consumer.pause([self._partition(key[0], key[1])])
 
 
-def isolate(
-    settings: Settings, positions: dict[TopicPartition, int], stops: dict[TopicPartition, int | None], first: Exception
-) -> dict[TopicPartition, Exception]:
-    """After a poll raised ``first``: read each pending partition alone from ``positions``, with a
-    consumer of its own, and return those that raise on their own. One that returns records or
-    reaches its end is readable; its records are fetched again by the next consumer. When none
-    raises on its own, ``first`` is raised: which partition failed is never guessed."""
-    failures: dict[TopicPartition, Exception] = {}
-    for tp, position in sorted(positions.items(), key=lambda item: (item[0].topic, item[0].partition)):
-        probe = clients.consumer(settings, client_id="kouiki-lander-probe")
-        try:
-            probe.assign([tp])
-            probe.seek(tp, position)
-            until = time.monotonic() + PROBE_SECONDS
-            while time.monotonic() < until and not caught_up(probe, tp, stops[tp]):
-                try:
-                    if poll(probe, 1):
-                        break
-                except LogResetError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - this partition's own failure
-                    failures[tp] = exc
-                    break
-        finally:
-            probe.close()
-    if not failures:
-        raise first
-    return failures
+def _unreadable() -> frozenset[int]:
+    from confluent_kafka import KafkaError
+
+    return frozenset(
+        {
+            KafkaError._BAD_MSG,  # noqa: SLF001 - a batch failing its CRC, or undecodable
+            KafkaError._BAD_COMPRESSION,  # noqa: SLF001 - a failed decompression
+            KafkaError._NOT_IMPLEMENTED,  # noqa: SLF001 - an unknown codec
+            KafkaError.INVALID_MSG,  # the broker's CORRUPT_MESSAGE
+            KafkaError.UNSUPPORTED_COMPRESSION_TYPE,
+        }
+    )
 
 
-def report_unreadable(
-    settings: Settings,
-    by_partition: dict[TopicPartition, PartitionTask],
-    positions: dict[TopicPartition, int],
-    first: Exception,
-    results: Queue[Message],
-) -> set[TopicPartition]:
-    """Find the partitions that cannot be read (``isolate``) and report each as ``Stuck``."""
-    failures = isolate(settings, positions, {tp: by_partition[tp].stop for tp in positions}, first)
-    for tp, error in failures.items():
-        task = by_partition[tp]
-        results.put(Stuck(tp.topic, task.epoch, tp.partition, positions[tp], type(error).__name__, str(error)[:2000]))
-    return set(failures)
-
-
-def _consumer(settings: Settings, positions: dict[TopicPartition, int]) -> KafkaConsumer:
-    consumer = clients.consumer(settings)
-    consumer.assign(list(positions))
-    for tp, position in positions.items():
-        consumer.seek(tp, position)
-    return consumer
-
-
-def write(  # noqa: PLR0913 - the batch and what checking and reporting it needs
-    registry: Registry,
-    task: PartitionTask,
-    records: list[Any],
-    settings: Settings,
-    verifier: Verifier,
-    results: Queue[Message],
-) -> None:
-    """Check and write the fetched records below the task's stop, and hand them to the coordinator."""
-    if task.stop is not None and records and records[-1].offset >= task.stop:
-        records = [r for r in records if r.offset < task.stop]
-    if records:
-        results.put(check_and_write(registry, task, records, settings, verifier))
+UNREADABLE = _unreadable()
 
 
 def check_and_write(
-    registry: Registry | None, task: PartitionTask, records: list[Any], settings: Settings, verifier: Verifier
+    registry: Registry | None, task: PartitionTask, records: list[Record], settings: Settings, verifier: Verifier
 ) -> WrittenBatch:
     """Check every record of one fetched batch (signature, then contract) and write the batch under
     its temporary name."""
-    values = [r.value for r in records]
+    offsets: list[int] = [r.offset() for r in records]  # type: ignore[misc] # set on every fetched record
+    timestamps = [r.timestamp()[1] for r in records]
+    keys = [r.key() for r in records]
+    values = [r.value() for r in records]
+    headers: list[list[tuple[str, bytes | None]]] = [r.headers() or [] for r in records]  # type: ignore[misc]
     limit = settings.max_message_bytes
-    verdicts = [classify(task.topic, r.value, limit, registry, verifier, r.headers, r.timestamp) for r in records]
+    verdicts = [
+        classify(task.topic, value, limit, registry, verifier, header, timestamp)
+        for value, header, timestamp in zip(values, headers, timestamps, strict=True)
+    ]
     columns: dict[str, list[Any]] = {
-        "_offset": [r.offset for r in records],
-        "_kafka_ts": [r.timestamp for r in records],
-        "_key": [r.key for r in records],
+        "_offset": offsets,
+        "_kafka_ts": timestamps,
+        "_key": keys,
         "_value": [v or b"" for v in values],
         "_status": [v.status for v in verdicts],
         "_error_class": [v.error_class for v in verdicts],
@@ -265,8 +312,8 @@ def check_and_write(
     folder = lake.partition_dir(settings.raw_dir, task.topic, task.epoch, task.partition)
     pending = lake.write_pending(folder, task.topic, task.epoch, task.partition, columns, datetime.now(UTC))
     dead = [
-        DeadLetter(r.offset, r.key, r.value, list(r.headers or []), v)
-        for r, v in zip(records, verdicts, strict=True)
-        if v.status == lake.DEAD_LETTER
+        DeadLetter(offset, key, value, header, verdict)
+        for offset, key, value, header, verdict in zip(offsets, keys, values, headers, verdicts, strict=True)
+        if verdict.status == lake.DEAD_LETTER
     ]
     return WrittenBatch(task.topic, task.epoch, task.partition, pending, len(records), dead)

@@ -230,10 +230,7 @@ def _dead_letter(settings: Settings, topic: str, partition: int, batch: RawBatch
         ],
         Verdict(lake.DEAD_LETTER, QUARANTINED_BATCH, message),
     )
-    producer = clients.producer(settings, max_request_size=clients.DEADLETTER_MAX_BYTES)
-    try:
-        producer.send(DEADLETTER_TOPIC, value=batch.data, headers=dead_letter_headers(topic, partition, dead)).get(
-            timeout=30
-        )
-    finally:
-        producer.close(timeout=10)
+    producer = clients.producer(settings, **{"message.max.bytes": clients.DEADLETTER_MAX_BYTES})
+    sent = producer.send(DEADLETTER_TOPIC, value=batch.data, headers=dead_letter_headers(topic, partition, dead))
+    producer.flush(timeout=30)
+    sent.get()

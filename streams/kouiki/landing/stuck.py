@@ -1,7 +1,7 @@
 """Stuck partitions: those the lander cannot read past, kept in ``<data_dir>/run/stuck_partitions.json``.
 
 A partition whose record batch cannot be read (CRC mismatch, unknown codec, undecodable bytes)
-stops only itself (``partition_worker.isolate``). Each ``kouiki ingest`` records it here with the
+stops only itself (``partition_worker.PartitionReader``). Each ``kouiki ingest`` records it here with the
 first offset not landed and the error, keeping ``first_seen`` across runs, and removes the entry
 once the partition lands to its end again (after ``kouiki quarantine`` moved it past the batch).
 The file is one JSON array, replaced atomically, so ``kouiki status`` and dbt (DuckDB

@@ -1,11 +1,17 @@
-"""Kafka clients configured once for the whole platform (kafka-python)."""
+"""Kafka clients configured once for the whole platform.
+
+Producing goes through librdkafka (confluent-kafka), whose batching, compression and network I/O
+run in its own threads without Python's GIL, so the process producing can spend its CPU on
+checking and signing what it sends. Admin and the remaining consumers use kafka-python.
+"""
 
 from __future__ import annotations
 
 import socket
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -17,20 +23,107 @@ from kouiki.messaging.topics import DEADLETTER_TOPIC, TOPIC_PARTITIONS
 DEADLETTER_MAX_BYTES = 32 * 1024 * 1024
 
 
-def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
-    """acks=all with idempotence (kafka-python 3 defaults, stated so nobody weakens them by accident);
-    the client-side size limit is the platform's message limit."""
-    config: dict[str, Any] = {
-        "bootstrap_servers": settings.bootstrap_servers,
-        "acks": "all",
-        "enable_idempotence": True,
-        "linger_ms": 5,
-        "batch_size": 262144,
-        "max_request_size": settings.max_message_bytes + 64 * 1024,
-        "client_id": "kouiki",
-    }
-    config.update(overrides)
-    return KafkaProducer(**config)
+if TYPE_CHECKING:
+    import confluent_kafka
+
+
+class DeliveryError(RuntimeError):
+    """A message the broker did not acknowledge (refused, or not answered in time)."""
+
+
+class Sent:
+    """One produced message: its place in the log once acknowledged (``get``)."""
+
+    __slots__ = ("topic", "partition", "offset", "error")
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.partition = -1
+        self.offset = -1
+        self.error: str | None = "not acknowledged yet"
+
+    def _done(self, error: Any, message: Any) -> None:  # librdkafka's delivery report, from poll()/flush()
+        if error is None:
+            self.partition, self.offset, self.error = message.partition(), message.offset(), None
+        else:
+            self.error = str(error)
+
+    def get(self) -> Sent:
+        """This message, acknowledged; DeliveryError when it was not (call after ``flush``)."""
+        if self.error is not None:
+            raise DeliveryError(f"{self.topic}: {self.error}")
+        return self
+
+
+POLL_EVERY = 1000  # sends between two servings of delivery reports (each costs a call into librdkafka)
+
+
+class Producer:
+    """The platform's producer (librdkafka): acks=all with idempotence, stated so nobody weakens
+    them by accident; the partitioner is Kafka's own (murmur2 of the key, as the Java client and
+    kafka-python), so a key lands on the same partition whoever sends it; the size limit is the
+    platform's message limit."""
+
+    def __init__(self, settings: Settings, timeout: float = 60.0, **overrides: Any) -> None:
+        from confluent_kafka import Producer as Librdkafka
+
+        if not broker_answers(settings):  # librdkafka would keep retrying until each message times out
+            raise DeliveryError(
+                f"ブローカー {settings.bootstrap_servers} に接続できません。何も送信していません"
+                f" / the broker at {settings.bootstrap_servers} does not answer; nothing was sent"
+            )
+
+        config: dict[str, Any] = {
+            "bootstrap.servers": settings.bootstrap_servers,
+            "acks": "all",
+            "enable.idempotence": True,
+            "linger.ms": 5,
+            "partitioner": "murmur2_random",
+            "message.max.bytes": settings.max_message_bytes + 64 * 1024,
+            "message.timeout.ms": int(timeout * 1000),  # then the delivery report says it failed
+            # connect to every broker at once: the producer id (idempotence) is asked of a broker
+            # already connected, else librdkafka retries on a half-second timer
+            "enable.sparse.connections": False,
+            "client.id": "kouiki",
+        }
+        config.update(overrides)
+        self._producer: confluent_kafka.Producer = Librdkafka(config)
+        self._unpolled = 0
+
+    def send(
+        self,
+        topic: str,
+        *,
+        value: bytes | None,
+        key: bytes | None = None,
+        headers: Sequence[tuple[str, bytes | None]] | None = None,
+    ) -> Sent:
+        sent = Sent(topic)
+        while True:
+            try:
+                self._producer.produce(topic, value=value, key=key, headers=list(headers or ()), on_delivery=sent._done)
+                break
+            except BufferError:  # librdkafka's local queue is full: let it send some first
+                self._producer.poll(0.05)
+        self._unpolled += 1
+        if self._unpolled >= POLL_EVERY:  # serve the delivery reports that have come in
+            self._producer.poll(0)
+            self._unpolled = 0
+        return sent
+
+    def flush(self, timeout: float = 60.0) -> None:
+        """Wait until every message sent is acknowledged or has failed (see ``Sent.get``)."""
+        if self._producer.flush(timeout) > 0:
+            raise DeliveryError(f"messages still unacknowledged after {timeout:.0f} s")
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Deliver what is queued; what cannot be delivered in time fails its ``Sent``."""
+        self._producer.flush(timeout)
+
+
+def producer(settings: Settings, **overrides: Any) -> Producer:
+    """The platform's producer; ``overrides`` are librdkafka settings."""
+    return Producer(settings, **overrides)
 
 
 def consumer(settings: Settings, **overrides: Any) -> KafkaConsumer:

@@ -37,7 +37,7 @@ def high_watermarks(
     A partition whose records cannot be decoded still has its high watermark, which the broker sends
     before the records: on a decoding error the partitions already known are paused (the failing one
     among them, so it cannot block the others) and the rest polled on; the lander finds out which
-    partition is unreadable itself (``partition_worker.isolate``)."""
+    partition is unreadable itself (``partition_worker.PartitionReader``)."""
     deadline = time.monotonic() + timeout
     try:
         while any(consumer.highwater(tp) is None for tp in partitions):
