@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from kafka.errors import KafkaConnectionError
 from markupsafe import escape
 
 from kouiki.config import Settings
@@ -30,6 +29,7 @@ from kouiki.identity import audit, store, users
 from kouiki.identity.principal import Principal
 from kouiki.intake.template import report_workbook
 from kouiki.lake import files as lake
+from kouiki.messaging.clients import DeliveryError
 from kouiki.messaging.topics import REPORTS_TOPIC
 from tests.support.gateway import CONSORTIUM_A, CONSORTIUM_B, People, add_people, bearer, jsonl, sample
 from tests.support.platform import free_port
@@ -360,7 +360,7 @@ def test_an_unreachable_broker_keeps_the_upload_for_another_try(
     upload_id = upload_id_of(upload(client, token, "ok.jsonl", jsonl([report()])).text)
 
     def unreachable() -> None:
-        raise KafkaConnectionError("no broker")
+        raise DeliveryError("no broker")
 
     monkeypatch.setattr(kafka, "producer", unreachable)
     refused = client.post("/submit/confirm", data={"csrf_token": token, "upload_id": upload_id})

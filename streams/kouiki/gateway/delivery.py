@@ -26,6 +26,10 @@ class Kafka:
         self._lock = threading.Lock()
 
     def producer(self) -> Producer:
+        """The producer; DeliveryError when the broker does not answer now (the producer itself
+        would only say so when each message timed out)."""
+        if not clients.broker_answers(self.settings):
+            raise DeliveryError(f"the broker at {self.settings.bootstrap_servers} does not answer")
         with self._lock:
             if self._producer is None:
                 self._producer = clients.producer(self.settings, **{"client.id": "kouiki-gateway"})
@@ -72,8 +76,6 @@ def deliver(
     results = submissions.check(records, who, registry(settings), settings)
     epochs: dict[str, str] = {}
     if any(r.key is not None for r in results):
-        if not clients.broker_answers(kafka.settings):
-            raise broker_unavailable(ConnectionRefusedError(kafka.settings.bootstrap_servers))
         try:
             producer = kafka.producer()
         except DeliveryError as exc:

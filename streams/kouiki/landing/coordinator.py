@@ -43,9 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
-
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-from kafka.errors import OffsetOutOfRangeError
+from typing import TYPE_CHECKING
 
 from kouiki.config import Settings
 from kouiki.identity.keys import KeyRing
@@ -67,7 +65,9 @@ from kouiki.landing.partition_worker import (
 )
 from kouiki.messaging import clients
 from kouiki.messaging.topics import DEADLETTER_TOPIC, INGEST_TOPICS, REGISTRY_TOPIC
-from kouiki.messaging.watermarks import high_watermarks, topic_epochs
+
+if TYPE_CHECKING:  # kafka-python only without a plan (kouiki.landing.idle): imported where used
+    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,8 @@ class Lander:
     def epoch_of(self, topic: str) -> str:
         """The topic's epoch (its topic id), asked of the broker once per run."""
         if topic not in self._epochs:
+            from kouiki.messaging.watermarks import topic_epochs
+
             self._epochs.update(topic_epochs(self.admin, [topic]))
         return self._epochs[topic]
 
@@ -186,6 +188,10 @@ class Lander:
 
     def _end_offsets(self, topic: str, timeout: float = 10.0) -> dict[int, int]:
         """The high watermark of every partition, from a fetch (end-offset lookups are unreliable)."""
+        from kafka.errors import OffsetOutOfRangeError
+
+        from kouiki.messaging.watermarks import high_watermarks
+
         partitions = self._assign(topic)
         try:
             marks = high_watermarks(self.consumer, partitions, timeout)
@@ -195,6 +201,8 @@ class Lander:
 
     def _assign(self, topic: str) -> list[TopicPartition]:
         """Read every partition of ``topic`` from where its landing resumes."""
+        from kafka import TopicPartition
+
         epoch = self.epoch_of(topic)
         partitions = [TopicPartition(topic, p) for p in sorted(self.consumer.partitions_for_topic(topic) or [])]
         self.consumer.assign(partitions)

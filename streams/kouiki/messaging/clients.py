@@ -11,10 +11,6 @@ import socket
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from kafka import KafkaAdminClient, KafkaConsumer
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
-
 from kouiki.config import Settings
 from kouiki.messaging.topics import DEADLETTER_TOPIC, TOPIC_PARTITIONS
 
@@ -23,8 +19,9 @@ from kouiki.messaging.topics import DEADLETTER_TOPIC, TOPIC_PARTITIONS
 DEADLETTER_MAX_BYTES = 32 * 1024 * 1024
 
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # kafka-python is imported where used: the producing and landing paths do without it
     import confluent_kafka
+    from kafka import KafkaAdminClient, KafkaConsumer
 
 
 class DeliveryError(RuntimeError):
@@ -139,6 +136,8 @@ def consumer(settings: Settings, **overrides: Any) -> KafkaConsumer:
         "client_id": "kouiki-lander",
     }
     config.update(overrides)
+    from kafka import KafkaConsumer
+
     return KafkaConsumer(**config)
 
 
@@ -154,11 +153,16 @@ def broker_answers(settings: Settings, timeout: float = 1.0) -> bool:
 
 
 def admin(settings: Settings) -> KafkaAdminClient:
+    from kafka import KafkaAdminClient
+
     return KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="kouiki-admin")
 
 
 def ensure_topics(settings: Settings) -> list[str]:
     """Create the platform's topics that do not exist yet; returns the names created."""
+    from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
     client = admin(settings)
     try:
         existing = set(client.list_topics())
