@@ -10,15 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pyarrow.parquet as pq
-from kafka import TopicPartition
-from kafka.errors import KafkaError
 
 from kouiki.config import Settings
 from kouiki.contract.model import Document, GateError, Milestone, Project, Report, decode
 from kouiki.lake.files import LANDED, topic_dir
 from kouiki.messaging import clients
+from kouiki.messaging.registry_topic import registry_messages
 from kouiki.messaging.topics import REGISTRY_TOPIC, REPORTS_TOPIC
-from kouiki.messaging.watermarks import read_to_end
 
 
 @dataclass(frozen=True)
@@ -66,10 +64,7 @@ def prefill_of(
 def prefill(settings: Settings, consortium_code: str, period: str) -> Prefill:
     registrations = decoded(landed_values(settings, REGISTRY_TOPIC, {consortium_code}))
     if clients.broker_answers(settings):
-        try:
-            registrations.extend(decoded(_topic_values(settings, consortium_code)))
-        except KafkaError:
-            pass  # the lake's registrations still count
+        registrations.extend(decoded(_topic_values(settings, consortium_code)))  # none if unreadable
     codes = {d.project_code for d in registrations if isinstance(d, Project)}
     reports = decoded(landed_values(settings, REPORTS_TOPIC, codes)) if codes else []
     return prefill_of(consortium_code, period, registrations, reports)
@@ -88,11 +83,5 @@ def landed_values(settings: Settings, topic: str, keys: Collection[str]) -> list
 
 
 def _topic_values(settings: Settings, consortium_code: str) -> list[bytes]:
-    consumer = clients.consumer(settings, client_id="kouiki-template-reader")
-    try:
-        numbers = sorted(consumer.partitions_for_topic(REGISTRY_TOPIC) or [])
-        records = read_to_end(consumer, [TopicPartition(REGISTRY_TOPIC, p) for p in numbers], 15)
-    finally:
-        consumer.close()
     key = consortium_code.encode()
-    return [r.value for r in records if r.value is not None and r.key == key]
+    return [value for message_key, value in registry_messages(settings, 15) if message_key == key]

@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kafka.errors import KafkaError
-
 from kouiki.config import ConfigError, Settings
 from kouiki.contract.check import Signer, check_bytes
 from kouiki.contract.messages import Violation
@@ -145,10 +143,7 @@ def known_registry(settings: Settings) -> Registry:
     registry = from_lake(settings)
     if not clients.broker_answers(settings):
         return registry  # the lake's registrations still count; unknown codes are reported as such
-    try:
-        from_topic(settings, registry, timeout=15)
-    except KafkaError:
-        pass
+    from_topic(settings, registry, timeout=15)
     return registry
 
 

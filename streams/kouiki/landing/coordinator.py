@@ -238,7 +238,7 @@ class Lander:
             hit = found.get(tp)
             if hit is not None and hit.offset >= 0:
                 starts[tp] = hit.offset
-            else:  # nothing that recent: start at the end (found from a fetch, see _caught_up)
+            else:  # nothing that recent: start at the end
                 self.consumer.seek_to_end(tp)
                 starts[tp] = self.consumer.position(tp)
         return starts

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import OffsetOutOfRangeError
@@ -53,25 +52,3 @@ def high_watermarks(
     finally:
         consumer.resume(*partitions)
     return {tp: int(consumer.highwater(tp)) for tp in partitions}
-
-
-def read_to_end(consumer: KafkaConsumer, partitions: list[TopicPartition], timeout: float = 30.0) -> list[Any]:
-    """Every record of ``partitions`` from the beginning up to the high watermark seen while reading;
-    what arrived by ``timeout`` when the end is not reached by then."""
-    consumer.assign(partitions)
-    for tp in partitions:
-        consumer.seek(tp, 0)
-    records: list[Any] = []
-    deadline = time.monotonic() + timeout
-    pending = set(partitions)
-    while pending and time.monotonic() < deadline:
-        for fetched in consumer.poll(timeout_ms=500).values():
-            records.extend(fetched)
-        pending = {tp for tp in pending if not caught_up(consumer, tp)}
-    return records
-
-
-def caught_up(consumer: KafkaConsumer, tp: TopicPartition, stop: int | None = None) -> bool:
-    """Whether the consumer's position has reached ``stop``, or the high watermark when None."""
-    target = stop if stop is not None else consumer.highwater(tp)
-    return target is not None and consumer.position(tp) >= target
