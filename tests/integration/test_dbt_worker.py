@@ -54,14 +54,14 @@ def warm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     line = dbt_worker.start(settings, wait=180)
     assert "listening" in line, line
     try:
+        full = build(settings)  # no warehouse yet: the full rebuild, in the worker
+        assert full.full and full.warm, full
         yield settings
     finally:
         dbt_worker.stop(settings)
 
 
 def test_builds_run_in_the_worker_and_leave_the_warehouse_closed(warm: Settings) -> None:
-    full = build(warm)
-    assert full.full and full.warm, full
     for _ in range(2):  # the second command over the same parsed project must compile as the first
         incremental = build(warm)
         assert not incremental.full and incremental.warm and "ERROR=0" in incremental.summary, incremental
@@ -111,3 +111,4 @@ def test_without_a_worker_dbt_runs_as_a_new_process(warm: Settings) -> None:
     assert worker_socket(warm).exists()
     run = dbt(warm, "run", "--select", "int_consortia_latest")
     assert not run.warm and run.returncode == 0, run.stdout
+    assert "listening" in dbt_worker.start(warm, wait=180)  # for whatever runs next
