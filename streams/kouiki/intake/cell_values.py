@@ -53,7 +53,9 @@ LABELS: dict[str, dict[str, str]] = {
         "loan": "融資",
         "other": "その他",
     },
-    "stage": {"planned": "計画", "committed": "確定", "executed": "執行"},
+    # 交付決定: the amount a grant decision commits (補助金適正化法 §6); 確定 would read as the amount
+    # settled after completion (§15), which comes after execution
+    "stage": {"planned": "計画", "committed": "交付決定", "executed": "執行"},
     "theme": {
         "TOURISM": "観光",
         "INDUSTRY": "産業振興",
@@ -72,8 +74,11 @@ LABELS: dict[str, dict[str, str]] = {
     "direction": {"increase": "増加", "decrease": "減少"},
     "line_type": {"funding": "資金", "kpi": "KPI", "milestone": "マイルストーン"},  # the CSV sheet's rows
 }
+# Labels of earlier templates, still read as what they meant: workbooks already filled in keep working.
+EARLIER_LABELS = {"stage": {"確定": "committed"}}
 _CODE_BY_TEXT = {
-    kind: {**{v: k for k, v in labels.items()}, **{k: k for k in labels}} for kind, labels in LABELS.items()
+    kind: {**EARLIER_LABELS.get(kind, {}), **{v: k for k, v in labels.items()}, **{k: k for k in labels}}
+    for kind, labels in LABELS.items()
 }
 
 _DIGITS = re.compile(r"^\d+$")

@@ -21,11 +21,14 @@ JST = timezone(timedelta(hours=9))
 SOURCES = ("national_grant", "prefecture", "municipality", "private", "corporate_furusato", "loan")
 STATUSES = ("on_track",) * 6 + ("at_risk", "at_risk", "delayed", "not_started")
 SECTORS = (("GOV", "構成自治体"), ("IND", "経済団体"), ("ACA", "大学"), ("FIN", "地方銀行"))
+# Each project KPI contributes to the national KPI its subject serves: skills and private investment
+# to labour productivity (KB-04), firms taking part to value creation by firms (KB-06), CO2 avoided
+# to the decarbonisation-leading areas (KP-14).
 KPI_TEMPLATES = (
-    ("TRAINEES", "研修受講者数", "PERSON", "sum", "increase", "KB-05"),
+    ("TRAINEES", "研修受講者数", "PERSON", "sum", "increase", "KB-04"),
     ("INVEST_PRIV", "民間投資額", "JPY", "sum", "increase", "KB-04"),
     ("FIRMS", "参画事業者数", "COUNT_FIRM", "latest", "increase", "KB-06"),
-    ("CO2_AVOIDED", "CO2削減量", "TCO2", "sum", "increase", "KB-07"),
+    ("CO2_AVOIDED", "CO2削減量", "TCO2", "sum", "increase", "KP-14"),
 )
 
 

@@ -102,7 +102,7 @@ class _NationalGenerator(_Generator):
                 "baseline": baseline,
                 "target": baseline - self.rng.randrange(5, 20),
                 "target_fy": LAST_FY,
-                "contributes_to": "KB-09",
+                "contributes_to": "KB-08",  # access to medical care
             }
         )
         for kpi in project["kpis"]:
