@@ -215,9 +215,11 @@ class PartitionReader:
             self._moved[key] = now
             out.append((self.tasks[key], records))
         for key in list(self.pending):
-            stop = self.tasks[key].stop
-            end = stop if stop is not None else self._end.get(key)
-            if end is not None and self.position[key] >= end:
+            stop, at_end = self.tasks[key].stop, self._end.get(key)
+            end = stop if stop is not None else at_end
+            # at its end, a partition has delivered every record below it, even where the last
+            # offsets hold no record (a transaction's commit marker)
+            if end is not None and (self.position[key] >= end or (at_end is not None and at_end >= end)):
                 self.pending.discard(key)
                 self.consumer.pause([self._partition(key[0], key[1])])  # nothing past its stop is fetched
             elif now - self._moved[key] > NO_PROGRESS_SECONDS and self._behind(key):
