@@ -2,8 +2,8 @@
 
 Most ingest runs find nothing new (the event trigger and the safety-net cron both start runs that
 may find their events already landed), and starting the lander costs time: the key ring and the
-registry are read and a process is forked per partition. ``look`` costs one metadata and one or two
-fetch round trips with librdkafka (confluent-kafka, about 0.1 s to import) and reads nothing but
+registry are read and a process is forked per partition. ``look`` costs a metadata round trip and a
+fetch round trip per topic with librdkafka (confluent-kafka, about 0.1 s to import) and reads nothing but
 file names in the lake. It returns a ``Plan``: each topic's epoch and, per partition, where the lake
 resumes and where the log ended when looked at, which the lander then lands up to (so it needs no
 look of its own, and a topic with nothing new costs it nothing).
