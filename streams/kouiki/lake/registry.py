@@ -18,7 +18,7 @@ def from_lake(settings: Settings, registry: Registry | None = None) -> Registry:
     files = sorted(folder.glob("epoch=*/partition=*/*.parquet")) if folder.is_dir() else []
     values: list[bytes] = []
     for path in files:
-        table = pq.read_table(path, columns=["_value", "_status"])
+        table = pq.ParquetFile(path).read(columns=["_value", "_status"])  # read_table imports pyarrow.dataset: 0.1 s
         values.extend(
             v
             for v, s in zip(table.column("_value").to_pylist(), table.column("_status").to_pylist(), strict=True)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from kouiki.config import Settings
 from kouiki.lake.layout import next_offset, partition_dir
 from kouiki.landing import stuck
+from kouiki.messaging import clients
 from kouiki.messaging.topics import INGEST_TOPICS, REGISTRY_TOPIC
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class Plan:
 
 def look(settings: Settings, topics: Iterable[str] = INGEST_TOPICS, timeout: float = 5.0) -> Plan | None:
     """The plan for ``topics`` as they stand now; None on any doubt (see the module docstring)."""
-    from confluent_kafka import Consumer, TopicCollection
+    from confluent_kafka import TopicCollection
     from confluent_kafka.admin import AdminClient
 
     common: dict[str, str | int | float | bool] = {
@@ -85,10 +86,7 @@ def look(settings: Settings, topics: Iterable[str] = INGEST_TOPICS, timeout: flo
         for name in names
         for partition in described[name].partitions
     }
-    settings_of_consumer = common | {
-        "group.id": "kouiki-idle-check",  # required by librdkafka; never joined (assign only), never committed
-        "enable.auto.commit": False,
-        "enable.partition.eof": True,
+    consumer_settings: clients.LibrdkafkaConfig = {
         "auto.offset.reset": "error",  # a lake ahead of the log is the lander's to report
         "fetch.wait.max.ms": 10,
         # the first fetch response is all a look needs: little prefetching of the backlog
@@ -99,7 +97,7 @@ def look(settings: Settings, topics: Iterable[str] = INGEST_TOPICS, timeout: flo
     ends: dict[Key, int] = {}
     deadline = time.monotonic() + timeout
     for name in names:  # a consumer per topic: one assigned again waits a second before it fetches
-        consumer = Consumer(settings_of_consumer, logger=log)
+        consumer = clients.reader(settings, "kouiki-idle-check", consumer_settings)
         try:
             seen = _ends(consumer, {k: v for k, v in starts.items() if k[0] == name}, deadline)
         finally:

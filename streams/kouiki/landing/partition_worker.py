@@ -31,6 +31,7 @@ from kouiki.contract.rules import Registry
 from kouiki.identity.keys import KeyRing
 from kouiki.lake import files as lake
 from kouiki.landing.dead_letters import DeadLetter, Verifier, classify
+from kouiki.messaging import clients
 
 if TYPE_CHECKING:
     from confluent_kafka import Consumer, KafkaError
@@ -163,7 +164,7 @@ class PartitionReader:
     aside (``stuck_now``)."""
 
     def __init__(self, settings: Settings, tasks: list[PartitionTask]) -> None:
-        from confluent_kafka import Consumer, TopicPartition
+        from confluent_kafka import TopicPartition
 
         self.tasks: dict[Key, PartitionTask] = {(t.topic, t.partition): t for t in tasks}
         self.position: dict[Key, int] = {key: t.start for key, t in self.tasks.items()}
@@ -173,20 +174,16 @@ class PartitionReader:
         self._found: list[Stuck] = []
         self._moved = {key: time.monotonic() for key in self.tasks}  # when its position last moved
         self._partition = TopicPartition
-        self.consumer: Consumer = Consumer(
+        self.consumer: Consumer = clients.reader(
+            settings,
+            "kouiki-lander",
             {
-                "bootstrap.servers": settings.bootstrap_servers,
-                "client.id": "kouiki-lander",
-                "group.id": "kouiki-lander",  # required by librdkafka; never joined (assign only), never committed
-                "enable.auto.commit": False,
-                "enable.partition.eof": True,
                 "auto.offset.reset": "error",  # a position beyond the log (a reset broker) must surface
                 "check.crcs": True,
                 "isolation.level": "read_uncommitted",  # every record in the log lands, transactional or not
                 "fetch.wait.max.ms": 100,
                 "max.partition.fetch.bytes": 4 * 1024 * 1024,
             },
-            logger=log,
         )
         self.consumer.assign([TopicPartition(topic, p, self.position[(topic, p)]) for topic, p in self.pending])
 
@@ -197,7 +194,7 @@ class PartitionReader:
         """The next records fetched, grouped by partition and cut at each task's stop; afterwards
         ``pending`` holds the partitions not at their stop or end yet."""
         fetched: dict[Key, list[Record]] = {}
-        for record in self.consumer.consume(num_messages=max_records, timeout=0.5):
+        for record in clients.next_batch(self.consumer, max_records, timeout=0.5):
             key = (record.topic() or "", record.partition() or 0)
             if key not in self.pending:
                 continue  # finished, or set aside: nothing after that is landed

@@ -2,13 +2,15 @@
 
 Producing goes through librdkafka (confluent-kafka), whose batching, compression and network I/O
 run in its own threads without Python's GIL, so the process producing can spend its CPU on
-checking and signing what it sends. Admin and the remaining consumers use kafka-python.
+checking and signing what it sends. The lander, the idle check and the registry reader fetch
+with it too (``reader``). Admin and the remaining consumers use kafka-python.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kouiki.config import Settings
@@ -139,6 +141,35 @@ def consumer(settings: Settings, **overrides: Any) -> KafkaConsumer:
     from kafka import KafkaConsumer
 
     return KafkaConsumer(**config)
+
+
+LibrdkafkaConfig = Mapping[str, str | int | float | bool]
+
+
+def reader(settings: Settings, client_id: str, config: LibrdkafkaConfig) -> confluent_kafka.Consumer:
+    """A librdkafka consumer for partitions assigned by hand, with the end-of-partition event on;
+    ``config`` adds to or overrides librdkafka settings. It never joins its group (librdkafka
+    requires a group id) and never commits: every reader keeps its position elsewhere (the lake)."""
+    from confluent_kafka import Consumer
+
+    base: dict[str, str | int | float | bool] = {
+        "bootstrap.servers": settings.bootstrap_servers,
+        "client.id": client_id,
+        "group.id": client_id,
+        "enable.auto.commit": False,
+        "enable.partition.eof": True,
+    }
+    return Consumer(base | dict(config), logger=logging.getLogger(f"kouiki.{client_id}"))
+
+
+def next_batch(consumer: confluent_kafka.Consumer, max_records: int, timeout: float) -> list[confluent_kafka.Message]:
+    """Up to ``max_records`` messages and events, returned as soon as there is one, or [] after
+    ``timeout``. ``consume`` alone returns only at ``max_records`` or at its timeout, so a few records
+    would wait the whole timeout (half a second of every small landing)."""
+    first = consumer.poll(timeout=timeout)
+    if first is None:
+        return []
+    return [first, *consumer.consume(num_messages=max_records - 1, timeout=0)]
 
 
 def broker_answers(settings: Settings, timeout: float = 1.0) -> bool:

@@ -8,6 +8,7 @@ import time
 
 from kouiki.config import Settings
 from kouiki.contract.rules import Registry
+from kouiki.messaging import clients
 from kouiki.messaging.topics import REGISTRY_TOPIC
 
 log = logging.getLogger(__name__)
@@ -18,21 +19,17 @@ def registry_messages(settings: Settings, timeout: float = 30.0) -> list[tuple[b
     partition (librdkafka's end-of-partition event); what arrived by ``timeout`` when an end is not
     reached by then, and nothing when the broker does not answer (a warning is logged). Messages
     without a value are left out."""
-    from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+    from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
-    consumer = Consumer(
+    consumer = clients.reader(
+        settings,
+        "kouiki-registry-reader",
         {
-            "bootstrap.servers": settings.bootstrap_servers,
-            "client.id": "kouiki-registry-reader",
-            "group.id": "kouiki-registry-reader",  # required by librdkafka; never joined (assign only), never committed
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
             # from offset 0, or the log's start where retention removed that: an offset reset is
             # a plain fetch, while OFFSET_BEGINNING is resolved by a lookup first (half a second more)
             "auto.offset.reset": "earliest",
             "fetch.wait.max.ms": 10,
         },
-        logger=log,
     )
     messages: list[tuple[bytes | None, bytes]] = []
     deadline = time.monotonic() + timeout
@@ -46,7 +43,7 @@ def registry_messages(settings: Settings, timeout: float = 30.0) -> list[tuple[b
         consumer.assign([TopicPartition(REGISTRY_TOPIC, p, 0) for p in partitions])
         at_end: set[int | None] = set()
         while len(at_end) < len(partitions) and time.monotonic() < deadline:
-            for message in consumer.consume(num_messages=10_000, timeout=0.2):
+            for message in clients.next_batch(consumer, 10_000, timeout=0.2):
                 error = message.error()
                 if error is None:
                     value = message.value()
