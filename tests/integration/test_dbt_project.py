@@ -48,6 +48,14 @@ def sample_documents() -> list[dict[str, Any]]:
     reports = copy.deepcopy(sample.reports)
     stray = next(r for r in reports if r["project_code"] != moved["project_code"])
     stray["kpis"].append({"kpi_code": "NOT_REGISTERED", "value": 1.0})
+    # a report that gives a sum-KPI's total and its breakdown by prefecture: counted once
+    sums = {(p["project_code"], k["kpi_code"]): p for p in projects[1:] for k in p["kpis"] if k["aggregation"] == "sum"}
+    broken_down = next(
+        r for r in reports for k in r["kpis"] if (r["project_code"], k["kpi_code"]) in sums and "pref_code" not in k
+    )
+    total = next(k for k in broken_down["kpis"] if (broken_down["project_code"], k["kpi_code"]) in sums)
+    areas = sums[(broken_down["project_code"], total["kpi_code"])]["areas"]
+    broken_down["kpis"] += [{"kpi_code": total["kpi_code"], "pref_code": a["pref_code"], "value": 1.0} for a in areas]
     return [*sample.registry, moved, *reports]
 
 
@@ -200,3 +208,78 @@ def test_empty_lake_builds_and_is_fresh(tmp_path: Path) -> None:
     assert rows(warehouse, "select count(*) from marts.fct_kpi_contribution") == [(0,)]
     assert rows(warehouse, "select count(*) from marts.dim_prefecture") == [(47,)]
     assert rows(warehouse, "select count(*) from marts.dim_fiscal_period") == [(21 * 7,)]
+
+
+def test_project_kpi_progress_matches_the_reference(built: Any) -> None:
+    """Level, progress and pace-adjusted status of every project KPI at the as-of date, against
+    the plain-Python reading (a report's total and its prefecture breakdown counted once)."""
+    _settings, docs, con = built
+    expected = reference.kpi_progress(docs, AS_OF)
+    got = {
+        (project, kpi): {"level": level, "progress": progress, "status": status}
+        for project, kpi, level, progress, status in rows(
+            con,
+            "select project_code, kpi_code, actual_value, progress, status"
+            " from marts.fct_project_kpi_progress where is_latest",
+        )
+    }
+    assert got.keys() == expected.keys()
+    for key, want in expected.items():
+        assert got[key]["status"] == want["status"], key
+        for field in ("level", "progress"):
+            assert (got[key][field] is None) == (want[field] is None), (key, field)
+            if want[field] is not None:
+                assert got[key][field] == pytest.approx(want[field], rel=1e-9, abs=1e-9), (key, field)
+    assert {v["status"] for v in expected.values()} >= {"on_track", "behind"}, "the sample must show both"
+
+
+def _seed(name: str) -> list[dict[str, str]]:
+    import csv
+
+    path = Path(__file__).parents[2] / "dbt_project" / "seeds" / f"{name}.csv"
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_logic_model_rollup_counts_each_kpi_once_at_every_level(built: Any) -> None:
+    """Per national KPI and per goal: the linked project KPIs and their statuses, computed from
+    the documents and the seeds alone; nothing summed where the units differ."""
+    _settings, docs, con = built
+    progress = reference.kpi_progress(docs, AS_OF)
+    links = {key: kpi["contributes_to"] for key, kpi in reference.project_kpis(docs).items() if key in progress}
+    national = {row["national_kpi_code"]: row for row in _seed("national_kpis")}
+    crosswalk = {row["policy_code"]: row["goal_code"] for row in _seed("policy_goal_crosswalk")}
+
+    def goal_of(code: str) -> str:
+        policy = national[national[code]["same_as"] or code]["policy_code"]
+        return policy if policy.startswith("G") else crosswalk[policy[:5]]
+
+    expected: dict[str, Counter[str]] = defaultdict(Counter)
+    for key, code in links.items():
+        for node in (code, goal_of(code), "V"):
+            expected[node][progress[key]["status"]] += 1
+    got = {
+        node: Counter({"achieved": a, "on_track": o, "behind": b, "not_reported": n, "no_target": t})
+        for node, a, o, b, n, t in rows(
+            con,
+            "select node_code, achieved_kpis, on_track_kpis, behind_kpis, not_reported_kpis, no_target_kpis"
+            " from marts.fct_logic_model_rollup where linked_kpis > 0",
+        )
+    }
+    assert {node: +counts for node, counts in got.items()} == dict(expected)
+    # KP-14 (decarbonisation-leading areas) is linked from CO2 avoided (t-CO2): counted, never added
+    assert rows(
+        con, "select summed_kpis, summed_contribution from marts.fct_logic_model_rollup where node_code = 'KP-14'"
+    ) == [(0, 0.0)]
+    assert rows(con, "select summed_contribution from marts.fct_logic_model_rollup where node_code = 'KB-06'") == [
+        (None,)
+    ]
+
+
+def test_every_project_has_a_goal_and_p5_projects_sit_under_the_role_of_the_state(built: Any) -> None:
+    _settings, docs, con = built
+    goals = dict(rows(con, "select project_code, goal_code from marts.dim_project"))
+    assert None not in goals.values()
+    p5 = {d["project_code"] for d in docs if d.get("entity") == "project" and d["policy_code"].startswith("P5")}
+    assert p5, "the sample must hold a 広域リージョン連携 project"
+    assert {goals[code] for code in p5} == {"GR"}

@@ -209,3 +209,100 @@ def submission_statuses(docs: list[dict[str, Any]], as_of: date) -> dict[tuple[s
         key: ("missing" if key not in first else "on_time" if first[key] <= quarter_due_date(key[1]) else "late")
         for key in expected | set(first)
     }
+
+
+def period_end(period: str) -> date:
+    """The last day of a fiscal period: FY2025 (to March 2026), FY2025H1 or H2, FY2025Q1..Q4."""
+    fy = int(period[2:6])
+    if len(period) == 6:
+        return date(fy + 1, 3, 31)
+    if period[6] == "H":
+        return date(fy, 9, 30) if period[7] == "1" else date(fy + 1, 3, 31)
+    return quarter_due_date(period) - timedelta(days=30)
+
+
+def _combine(aggregation: str, values: list[float]) -> float:
+    if aggregation == "sum":
+        return sum(values)
+    if aggregation == "max":
+        return max(values)
+    if aggregation == "mean":
+        return sum(values) / len(values)
+    return values[-1]  # latest: the last listed
+
+
+def kpi_value_per_period(docs: list[dict[str, Any]]) -> dict[tuple[str, str, str], float]:
+    """(project, kpi_code, period) -> the project-level value of a registered KPI: the entries
+    without pref_code if there are any (the project total), else the prefecture entries combined
+    (sum and latest add up over prefectures, max takes the largest, mean averages); entries for the
+    same prefecture in one report combine by the KPI's aggregation."""
+    kpis = project_kpis(docs)
+    out: dict[tuple[str, str, str], float] = {}
+    for (project, period), report in latest_reports(docs).items():
+        entries: dict[str, dict[str | None, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for entry in report["kpis"]:
+            entries[entry["kpi_code"]][entry.get("pref_code")].append(entry["value"])
+        for code, by_pref in entries.items():
+            kpi = kpis.get((project, code))
+            if kpi is None:
+                continue
+            aggregation = kpi["aggregation"]
+            if None in by_pref:
+                out[(project, code, period)] = _combine(aggregation, by_pref[None])
+                continue
+            per_pref = [_combine(aggregation, values) for _pref, values in sorted(by_pref.items())]
+            out[(project, code, period)] = (
+                max(per_pref)
+                if aggregation == "max"
+                else sum(per_pref) / len(per_pref)
+                if aggregation == "mean"
+                else sum(per_pref)
+            )
+    return out
+
+
+def kpi_progress(docs: list[dict[str, Any]], as_of: date) -> dict[tuple[str, str], dict[str, Any]]:
+    """(project, kpi_code) -> level, progress and status at ``as_of``: a sum-KPI's level is its
+    baseline plus every value reported; any other (or a unit ending in _CUM) is the latest, the
+    largest or the mean of the values reported. progress = (level - baseline) / (target - baseline);
+    the status compares it with the share of the days from 1 April of start_fy to 31 March after
+    target_fy passed at the end of the last period reported (on track from 90 % of that)."""
+    as_of_fy = as_of.year - (1 if as_of.month < 4 else 0)
+    latest_project: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        if doc.get("entity") == "project":
+            code = doc["project_code"]
+            if code not in latest_project or _when(doc) >= _when(latest_project[code]):
+                latest_project[code] = doc
+    values = kpi_value_per_period(docs)
+    out = {}
+    for (project, code), kpi in project_kpis(docs).items():
+        registration = latest_project[project]
+        last_fy = min(as_of_fy, max(registration["end_fy"], kpi["target_fy"]))
+        if registration["start_fy"] > last_fy:
+            continue
+        reported = sorted(
+            (period_end(period), value)
+            for (p, c, period), value in values.items()
+            if p == project and c == code and int(period[2:6]) <= last_fy
+        )
+        rule = "latest" if kpi["unit"].upper().endswith("_CUM") else kpi["aggregation"]
+        baseline, target = kpi["baseline"], kpi["target"]
+        if not reported:
+            out[(project, code)] = {"level": None, "progress": None, "status": "not_reported"}
+            continue
+        numbers = [v for _end, v in reported]
+        level = {
+            "sum": baseline + sum(numbers),
+            "max": max(numbers),
+            "mean": sum(numbers) / len(numbers),
+        }.get(rule, numbers[-1])
+        if target == baseline:
+            out[(project, code)] = {"level": level, "progress": None, "status": "no_target"}
+            continue
+        progress = (level - baseline) / (target - baseline)
+        start, end = date(registration["start_fy"], 4, 1), date(kpi["target_fy"] + 1, 3, 31)
+        expected = min(1.0, max(0.0, (reported[-1][0] - start).days / (end - start).days))
+        status = "achieved" if progress >= 1 else "on_track" if progress >= 0.9 * expected else "behind"
+        out[(project, code)] = {"level": level, "progress": progress, "status": status}
+    return out

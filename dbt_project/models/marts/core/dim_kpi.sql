@@ -12,6 +12,12 @@ national_kpis as (
 
 ),
 
+logic_model as (
+
+    select * from {{ ref('dim_logic_model_node') }}
+
+),
+
 final as (
 
     select
@@ -28,9 +34,18 @@ final as (
         project_kpis.target_fy,
         project_kpis.contributes_to,
         national_kpis.name_ja as national_kpi_name_ja,
-        national_kpis.policy_code as national_kpi_policy_code
+        national_kpis.policy_code as national_kpi_policy_code,
+        -- a project's own KPI serving no national one says so with contributes_to = 'LOCAL'
+        case
+            when project_kpis.contributes_to = 'LOCAL' then 'local'
+            when logic_model.node_code is not null then 'linked'
+            else 'unknown'
+        end as link_status,
+        logic_model.tier as linked_node_tier,
+        logic_model.name_ja as linked_node_name_ja
     from project_kpis
     left join national_kpis on project_kpis.contributes_to = national_kpis.national_kpi_code
+    left join logic_model on project_kpis.contributes_to = logic_model.node_code
 
 )
 

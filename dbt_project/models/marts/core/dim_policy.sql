@@ -6,6 +6,12 @@ policy_nodes as (
 
 ),
 
+crosswalk as (
+
+    select * from {{ ref('policy_goal_crosswalk') }}
+
+),
+
 -- every node with each of its ancestors (itself included), walking parent_code upwards
 ancestry as (
 
@@ -25,14 +31,19 @@ ancestry as (
 
 ),
 
+-- a node under a goal has that goal; a measure under a pillar has the goal 004 files its
+-- measure group (or the whole pillar) under, from the crosswalk: the nearest crosswalked ancestor
 roots as (
 
     select
         ancestry.policy_code,
-        max(ancestors.policy_code) filter (where ancestors.level = 'goal') as goal_code,
+        max(ancestors.policy_code) filter (where ancestors.level = 'goal') as ancestor_goal_code,
+        arg_min(crosswalk.goal_code, length(ancestry.ancestor_code) * -1)
+        filter (where crosswalk.goal_code is not null) as crosswalk_goal_code,
         max(ancestors.policy_code) filter (where ancestors.level = 'pillar') as pillar_code
     from ancestry
     inner join policy_nodes as ancestors on ancestry.ancestor_code = ancestors.policy_code
+    left join crosswalk on ancestry.ancestor_code = crosswalk.policy_code
     group by ancestry.policy_code
 
 ),
@@ -45,7 +56,9 @@ final as (
         policy_nodes.level,
         policy_nodes.name_ja,
         policy_nodes.name_en,
-        roots.goal_code,
+        coalesce(roots.ancestor_goal_code, roots.crosswalk_goal_code) as goal_code,
+        roots.ancestor_goal_code is null
+        and roots.crosswalk_goal_code is not null as is_goal_from_crosswalk,
         roots.pillar_code,
         policy_nodes.source_ref
     from policy_nodes

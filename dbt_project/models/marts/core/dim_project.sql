@@ -30,7 +30,7 @@ goals as (
         policy_code,
         name_ja
     from policies
-    where level = 'goal'
+    where level in ('goal', 'bucket')  -- 国の役割 (GR) holds 広域リージョン連携
 
 ),
 
@@ -64,7 +64,7 @@ final as (
         projects.policy_code,
         policies.name_ja as policy_name_ja,
         policies.pillar_code,
-        -- null when the policy node sits under a pillar: goals are not derived from pillars
+        -- a pillar's measures reach their goal through the crosswalk (P5 → GR 国の役割)
         policies.goal_code,
         goals.name_ja as goal_name_ja,
         projects.start_fy,
