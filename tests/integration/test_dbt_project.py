@@ -141,14 +141,24 @@ def test_prefecture_summary_matches_independent_totals(built: Any) -> None:
     summary = rows(
         con,
         "select pref_code, fiscal_year, investment_planned_jpy, investment_committed_jpy, "
-        "investment_executed_jpy, kpi_attainment_avg from marts.mart_prefecture_summary",
+        "investment_executed_jpy, kpis_count, kpis_on_track_count, kpis_behind_count"
+        " from marts.mart_prefecture_summary",
     )
     assert len(summary) == 47 * len({fy for _pref, fy, _stage in expected})
-    for pref, fy, planned, committed, executed, _attainment in summary:
+    for pref, fy, planned, committed, executed, *_kpis in summary:
         assert (planned, committed, executed) == tuple(
             expected.get((pref, fy, s), 0) for s in ("planned", "committed", "executed")
         )
-    assert any(attainment is not None for *_rest, attainment in summary)
+    # KPI statuses are counted per prefecture of the project (never averaged): as of the as-of year
+    areas = reference.project_areas(docs)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for (project, _kpi), progress in reference.kpi_progress(docs, AS_OF).items():
+        for pref in areas[project]:
+            counts[pref]["all"] += 1
+            counts[pref]["on_track"] += progress["status"] in ("achieved", "on_track")
+            counts[pref]["behind"] += progress["status"] == "behind"
+    got = {pref: (n, on, behind) for pref, fy, *_yen, n, on, behind in summary if fy == AS_OF.year and n}
+    assert got == {pref: (c["all"], c["on_track"], c["behind"]) for pref, c in counts.items()}
 
 
 def test_report_submissions_follow_the_quarterly_cycle(built: Any) -> None:

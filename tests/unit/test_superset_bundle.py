@@ -21,8 +21,8 @@ from tests.support.bundle import (
 )
 
 UUID_SCHEME = re.compile(r"^6b6f7569-6b69-4000-8000-0000000000([0-9a-f]{2})$")
-KIND_PREFIX = {"databases": "0", "datasets": "1", "dashboards": "3"}
-CHART_PREFIXES = {"2", "4", "5", "6", "7"}
+KIND_PREFIX = {"databases": "0", "datasets": "1a", "dashboards": "3"}
+CHART_PREFIXES = {"2", "4", "5", "6", "7", "8"}
 
 
 def test_every_yaml_parses_and_has_the_importer_keys() -> None:
@@ -48,7 +48,7 @@ def test_uuids_follow_the_numbering_scheme_and_are_unique(kind: str) -> None:
         match = UUID_SCHEME.match(uuid)
         assert match, uuid
         prefix = match.group(1)[0]
-        assert prefix in CHART_PREFIXES if kind == "charts" else prefix == KIND_PREFIX[kind], uuid
+        assert prefix in CHART_PREFIXES if kind == "charts" else prefix in KIND_PREFIX[kind], uuid
 
 
 def test_every_reference_resolves() -> None:

@@ -36,9 +36,9 @@ project_status as (
 
 ),
 
-kpi_contributions as (
+kpi_progress as (
 
-    select * from {{ ref('fct_kpi_contribution') }}
+    select * from {{ ref('fct_project_kpi_progress') }}
 
 ),
 
@@ -139,35 +139,21 @@ status_counts as (
 
 ),
 
--- a project's sum-KPI in a prefecture and year: the year's values against the prefecture's
--- share of the target (direction-aware, as in fct_kpi_contribution)
-kpi_attainment_by_project as (
+-- the project KPIs of projects working in a prefecture, by their status at the end of each
+-- year: counts, never an average of ratios across KPIs and units (a KPI is counted in each of
+-- its project's prefectures; the prefecture's share of a project-level outcome is not known)
+kpi_status_counts as (
 
     select
-        pref_code,
-        fiscal_year,
-        kpi_key,
-        case
-            when any_value(direction) = 'decrease' and sum(value) > 0
-                then avg(scope_target) / sum(value)
-            when any_value(direction) = 'increase' and avg(scope_target) > 0
-                then sum(value) / avg(scope_target)
-        end as attainment_ratio
-    from kpi_contributions
-    where aggregation = 'sum' and pref_code is not null
-    group by pref_code, fiscal_year, kpi_key
-
-),
-
-kpi_attainment as (
-
-    select
-        pref_code,
-        fiscal_year,
-        avg(attainment_ratio) as kpi_attainment_avg,
-        count(attainment_ratio) as kpis_measured_count
-    from kpi_attainment_by_project
-    group by pref_code, fiscal_year
+        project_areas.pref_code,
+        kpi_progress.fiscal_year,
+        count(*) as kpis_count,
+        count(*) filter (where kpi_progress.status in ('achieved', 'on_track'))
+            as kpis_on_track_count,
+        count(*) filter (where kpi_progress.status = 'behind') as kpis_behind_count
+    from kpi_progress
+    inner join project_areas on kpi_progress.project_code = project_areas.project_code
+    group by project_areas.pref_code, kpi_progress.fiscal_year
 
 ),
 
@@ -207,8 +193,9 @@ final as (
             as investment_executed_jpy,
         coalesce(status_counts.projects_delayed_count, 0) as projects_delayed_count,
         coalesce(status_counts.projects_at_risk_count, 0) as projects_at_risk_count,
-        kpi_attainment.kpi_attainment_avg,
-        coalesce(kpi_attainment.kpis_measured_count, 0) as kpis_measured_count,
+        coalesce(kpi_status_counts.kpis_count, 0) as kpis_count,
+        coalesce(kpi_status_counts.kpis_on_track_count, 0) as kpis_on_track_count,
+        coalesce(kpi_status_counts.kpis_behind_count, 0) as kpis_behind_count,
         coalesce(submission_counts.reports_late_count, 0) as reports_late_count,
         coalesce(submission_counts.reports_missing_count, 0) as reports_missing_count
     from spine
@@ -228,10 +215,10 @@ final as (
         on
             spine.pref_code = status_counts.pref_code
             and spine.fiscal_year = status_counts.fiscal_year
-    left join kpi_attainment
+    left join kpi_status_counts
         on
-            spine.pref_code = kpi_attainment.pref_code
-            and spine.fiscal_year = kpi_attainment.fiscal_year
+            spine.pref_code = kpi_status_counts.pref_code
+            and spine.fiscal_year = kpi_status_counts.fiscal_year
     left join submission_counts
         on
             spine.pref_code = submission_counts.pref_code
