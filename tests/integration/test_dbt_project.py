@@ -259,14 +259,24 @@ def test_logic_model_rollup_counts_each_kpi_once_at_every_level(built: Any) -> N
     links = {key: kpi["contributes_to"] for key, kpi in reference.project_kpis(docs).items() if key in progress}
     national = {row["national_kpi_code"]: row for row in _seed("national_kpis")}
     crosswalk = {row["policy_code"]: row["goal_code"] for row in _seed("policy_goal_crosswalk")}
+    parents = {row["policy_code"]: row["parent_code"] for row in _seed("policy_nodes")}
 
-    def goal_of(code: str) -> str:
-        policy = national[national[code]["same_as"] or code]["policy_code"]
-        return policy if policy.startswith("G") else crosswalk[policy[:5]]
+    def path_up(code: str) -> list[str]:
+        """The node and every node above it: a national KPI (under the KPI it restates, else under
+        its goal, through the crosswalk for a pillar's measure), or a policy node up to V."""
+        if code in national:
+            same = national[code]["same_as"]
+            policy = national[code]["policy_code"]
+            goal = policy if policy.startswith("G") else crosswalk[policy[:5]]
+            return [code, *(path_up(same) if same else path_up(goal))]
+        parent = parents[code]
+        return [code, *(path_up(parent) if parent else [])]
 
     expected: dict[str, Counter[str]] = defaultdict(Counter)
     for key, code in links.items():
-        for node in (code, goal_of(code), "V"):
+        if code == "LOCAL":
+            continue
+        for node in path_up(code):
             expected[node][progress[key]["status"]] += 1
     got = {
         node: Counter({"achieved": a, "on_track": o, "behind": b, "not_reported": n, "no_target": t})

@@ -142,17 +142,24 @@ def project_kpis(docs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, 
 
 def sum_kpi_by_prefecture(docs: list[dict[str, Any]]) -> dict[tuple[str, str, str, str], float]:
     """(project, kpi_code, period, pref_code) -> value for sum-KPIs: a value without pref_code is
+    the project total; what the report's prefecture values of the same KPI do not account for is
     split over the areas valid at the report's date, whole counts by largest remainder, other
     units in proportion to the shares."""
     history, kpis = area_history(docs), project_kpis(docs)
     out: dict[tuple[str, str, str, str], float] = defaultdict(float)
     for (project, period), report in latest_reports(docs).items():
         areas = areas_at(history, project, _when(report))
+        stated_parts: dict[str, float] = defaultdict(float)
+        for entry in report["kpis"]:
+            if "pref_code" in entry:
+                stated_parts[entry["kpi_code"]] += entry["value"]
         for entry in report["kpis"]:
             kpi = kpis.get((project, entry["kpi_code"]))
             if kpi is None or kpi["aggregation"] != "sum":
                 continue
             value = entry["value"]
+            if "pref_code" not in entry:  # the project total: what the prefecture parts leave over
+                value = max(value - stated_parts[entry["kpi_code"]], 0.0)
             if "pref_code" in entry:
                 parts = {entry["pref_code"]: value}
             elif (kpi["unit"] in COUNT_UNITS or kpi["unit"].startswith("COUNT_")) and value == int(value) >= 0:
@@ -233,7 +240,8 @@ def _combine(aggregation: str, values: list[float]) -> float:
 
 def kpi_value_per_period(docs: list[dict[str, Any]]) -> dict[tuple[str, str, str], float]:
     """(project, kpi_code, period) -> the project-level value of a registered KPI: the entries
-    without pref_code if there are any (the project total), else the prefecture entries combined
+    without pref_code if there are any (the project total; for a sum-KPI, never less than its
+    prefecture parts), else the prefecture entries combined
     (sum and latest add up over prefectures, max takes the largest, mean averages); entries for the
     same prefecture in one report combine by the KPI's aggregation."""
     kpis = project_kpis(docs)
@@ -247,10 +255,12 @@ def kpi_value_per_period(docs: list[dict[str, Any]]) -> dict[tuple[str, str, str
             if kpi is None:
                 continue
             aggregation = kpi["aggregation"]
+            per_pref = [_combine(aggregation, values) for pref, values in sorted(by_pref.items(), key=str) if pref]
             if None in by_pref:
-                out[(project, code, period)] = _combine(aggregation, by_pref[None])
+                total = _combine(aggregation, by_pref[None])
+                # a sum-KPI's total below its own prefecture parts is read as the parts
+                out[(project, code, period)] = max(total, sum(per_pref)) if aggregation == "sum" else total
                 continue
-            per_pref = [_combine(aggregation, values) for _pref, values in sorted(by_pref.items())]
             out[(project, code, period)] = (
                 max(per_pref)
                 if aggregation == "max"

@@ -14,8 +14,9 @@ Two ways, the same marts (tests/integration/test_incremental_build.py builds one
   the last full rebuild is older than ``KOUIKI_FULL_REBUILD_HOURS``, so the tests still run every
   day): ``dbt build --full-refresh`` — seeds, every model from the whole lake, every data and unit
   test. Needed after a change to the dbt project or its seeds, which an incremental run does not
-  redo; a warehouse that never had a full rebuild recorded (one from before incremental builds)
-  gets one.
+  redo: the marker of the last full rebuild holds a fingerprint of the project, and a different
+  one (an upgrade) makes the next build full. A warehouse that never had a full rebuild recorded
+  (one from before incremental builds) gets one.
 
 dbt is the warehouse file's only writer. Callers serialise build and publish (the Airflow DAGs
 share a one-slot pool; the CLI runs them one after the other).
@@ -27,6 +28,7 @@ it runs, which saves dbt's start-up and parsing, and to a new dbt process otherw
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -148,18 +150,36 @@ def build(settings: Settings, select: str | None = None, full_refresh: bool = Fa
         failed = f"dbt {args[0]} に失敗しました / failed (exit {proc.returncode})"
         raise BuildError(f"{failed}:\n{_tail(proc.stdout + proc.stderr)}")
     if full and not select:
-        _full_rebuild_marker(settings).touch()
+        marker = _full_rebuild_marker(settings)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(project_fingerprint(settings), encoding="utf-8")
     done = [line for line in proc.stdout.splitlines() if "Done. PASS=" in line]
     return BuildResult(time.monotonic() - started, done[-1].strip() if done else "", full, proc.warm)
 
 
 def full_rebuild_due(settings: Settings) -> bool:
-    """No warehouse, no full rebuild recorded, or the last one older than full_rebuild_hours."""
+    """No warehouse, no full rebuild recorded, the dbt project changed since the last one (an
+    incremental model whose columns changed cannot be run incrementally), or the last one is
+    older than full_rebuild_hours."""
     marker = _full_rebuild_marker(settings)
     if not settings.warehouse_path.exists() or not marker.exists():
         return True
+    if marker.read_text(encoding="utf-8").strip() != project_fingerprint(settings):
+        return True
     hours = settings.full_rebuild_hours
     return hours > 0 and time.time() - marker.stat().st_mtime > hours * 3600
+
+
+def project_fingerprint(settings: Settings) -> str:
+    """SHA-256 over the dbt project's models, seeds, macros, tests and dbt_project.yml."""
+    root = settings.project_root / "dbt_project"
+    digest = hashlib.sha256()
+    files = [root / "dbt_project.yml"]
+    for folder in ("models", "seeds", "macros", "tests"):
+        files += sorted(p for p in (root / folder).rglob("*") if p.is_file())
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _full_rebuild_marker(settings: Settings) -> Path:

@@ -46,11 +46,29 @@ values_with_areas as (
 ),
 
 -- counts (persons, firms, sites ...) reported as whole numbers are split in whole units by
--- largest remainder; everything else is split in proportion to the shares
+-- largest remainder; everything else is split in proportion to the shares. When a report gives
+-- a sum-KPI's project total (no pref_code) and prefecture parts too, only the part of the total
+-- that no prefecture accounts for is allocated, so nothing is counted twice.
+with_parts as (
+
+    select
+        *,
+        sum(value) filter (where pref_code is not null) over (
+            partition by project_code, period, kpi_code
+        ) as prefecture_parts
+    from kpi_values
+
+),
+
 classified as (
 
     select
-        kpi_values.*,
+        kpi_values.* exclude (kpi_values.value, kpi_values.prefecture_parts),
+        case
+            when kpi_values.aggregation = 'sum' and kpi_values.pref_code is null
+                then greatest(kpi_values.value - coalesce(kpi_values.prefecture_parts, 0), 0)
+            else kpi_values.value
+        end as value,
         project_kpis.unit,
         kpi_values.aggregation = 'sum' and kpi_values.pref_code is null as is_to_allocate,
         (
@@ -59,7 +77,7 @@ classified as (
         )
         and kpi_values.value = round(kpi_values.value)
         and kpi_values.value >= 0 as is_whole_count
-    from kpi_values
+    from with_parts as kpi_values
     left join project_kpis on kpi_values.kpi_key = project_kpis.kpi_key
 
 ),
@@ -167,8 +185,8 @@ unioned as (
 
 ),
 
--- a report may give one prefecture's part and the project total of the same sum-KPI;
--- after allocation they meet at one grain and add up
+-- a prefecture's reported part and its share of the unattributed remainder meet at one grain
+-- and add up
 combined as (
 
     select

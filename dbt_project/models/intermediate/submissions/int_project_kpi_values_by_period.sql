@@ -1,8 +1,8 @@
 {#- One value per project KPI and reporting period, at project level, counted once: a report may
     give a KPI's value per prefecture, for the whole project (no pref_code), or both. When it
     gives both, the value without pref_code is the project's total and the prefecture values are
-    its breakdown, so they are not added to it; a total below the sum of its own parts is
-    flagged. With prefecture values only, they combine by the KPI's aggregation (a sum or a latest
+    its breakdown, so they are not added to it; a sum-KPI's total below the sum of its own parts
+    is read as the parts, and flagged. With prefecture values only, they combine by the KPI's aggregation (a sum or a latest
     level adds up over prefectures, max takes the largest, mean averages). -#}
 with
 
@@ -58,6 +58,10 @@ final as (
         periods.end_date as period_end_date,
         by_report.aggregation,
         case
+            -- a sum-KPI's total below its own parts is read as the parts (flagged below), as
+            -- the allocation to prefectures does
+            when by_report.aggregation = 'sum' and by_report.stated_total is not null
+                then greatest(by_report.stated_total, coalesce(by_report.prefecture_sum, 0))
             when by_report.stated_total is not null then by_report.stated_total
             when by_report.aggregation = 'max' then by_report.prefecture_max
             when by_report.aggregation = 'mean' then by_report.prefecture_mean

@@ -46,11 +46,6 @@ joined as (
         kpis.contributes_to,
         kpis.national_kpi_name_ja,
         contributions.area_share,
-        -- a prefecture's part of a sum-KPI is measured against its share of the target
-        case
-            when contributions.pref_code is null then kpis.target
-            when kpis.aggregation = 'sum' then kpis.target * contributions.area_share
-        end as scope_target,
         contributions.is_allocated,
         contributions.allocation_method,
         contributions.is_registered,
@@ -62,18 +57,6 @@ joined as (
     from contributions
     left join kpis on contributions.kpi_key = kpis.kpi_key
 
-),
-
-with_attainment as (
-
-    select
-        *,
-        case
-            when direction = 'decrease' and value > 0 then scope_target / value
-            when direction = 'increase' and scope_target > 0 then value / scope_target
-        end as attainment_ratio
-    from joined
-
 )
 
-select * from with_attainment
+select * from joined

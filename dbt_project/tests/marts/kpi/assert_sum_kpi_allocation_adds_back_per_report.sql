@@ -1,6 +1,7 @@
 {{ config(severity='error') }}
 -- Allocating sum-KPIs over prefectures must neither create nor lose value: per report and KPI,
--- the contributions add back to the reported total (float tolerance for proportional splits).
+-- the contributions add back to the project's value, counted once (a total and its prefecture
+-- breakdown are not added; float tolerance for proportional splits).
 with
 
 reported as (
@@ -8,10 +9,9 @@ reported as (
     select
         report_event_id,
         kpi_key,
-        sum(value) as reported_value
-    from {{ ref('int_kpi_values_latest') }}
+        value as reported_value
+    from {{ ref('int_project_kpi_values_by_period') }}
     where aggregation = 'sum'
-    group by report_event_id, kpi_key
 
 ),
 
