@@ -5,6 +5,9 @@ Publishes the freshly built warehouse as `serving.duckdb` by atomic rename whene
 **kouiki_transform** succeeds, then makes a running Superset drop its cached chart results so
 dashboards show the new numbers at once. Superset reads only the serving file, read-only, so
 dashboards never block a build and never see a half-built state.
+
+After the publish it also writes the open data snapshot of the latest quarter whose reports are
+due (`kouiki open-data`); once that quarter's snapshot exists, the task does nothing.
 """
 
 from airflow.sdk import dag, task
@@ -29,7 +32,14 @@ def kouiki_publish() -> None:
 
         return refresh_after_publish(Settings.from_env())  # no-op when Superset is not running
 
-    publish_serving_file() >> refresh_superset_cache()
+    @task
+    def write_open_data_snapshot() -> str:
+        from kouiki.config import Settings
+        from kouiki.open_data.snapshot import write_snapshot
+
+        return write_snapshot(Settings.from_env()).describe()  # a no-op once the quarter's snapshot exists
+
+    publish_serving_file() >> [refresh_superset_cache(), write_open_data_snapshot()]
 
 
 kouiki_publish()

@@ -189,6 +189,21 @@ def _cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_open_data(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.open_data.errors import OpenDataError
+    from kouiki.open_data.snapshot import write_snapshot
+
+    try:
+        snapshot = write_snapshot(settings, out=args.out, as_of=args.as_of)
+    except OpenDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for table, rows in snapshot.rows.items():
+        print(f"{table}: {rows:,} rows")
+    print(snapshot.describe())
+    return 0
+
+
 def _cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from kouiki.services import local_stack
 
@@ -403,6 +418,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("publish", help="publish warehouse.duckdb as serving.duckdb (atomic rename)")
     p.set_defaults(func=_cmd_publish)
+
+    p = sub.add_parser(
+        "open-data",
+        help="write the open data snapshot of the latest quarter due (CSV, Parquet, datapackage.json), once",
+    )
+    p.add_argument("--out", type=Path, default=None, help="default: <data dir>/open_data")
+    p.add_argument(
+        "--as-of",
+        type=_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the snapshot is of the latest quarter whose reports are due by then (default: today in Japan)",
+    )
+    p.set_defaults(func=_cmd_open_data)
 
     p = sub.add_parser("up", help="start the local platform: broker, portal, Airflow, Superset")
     p.set_defaults(func=_cmd_up)

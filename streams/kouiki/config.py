@@ -255,6 +255,11 @@ class Settings:
         return self.data_dir / "serving.duckdb"
 
     @property
+    def open_data_dir(self) -> Path:
+        """Open data snapshots, one directory per fiscal quarter (``kouiki open-data``)."""
+        return self.data_dir / "open_data"
+
+    @property
     def run_dir(self) -> Path:
         """Pid files, logs and generated secrets of the local services."""
         return self.data_dir / "run"

@@ -1,5 +1,5 @@
 """DAG files import only what the orchestration needs of Kouiki: orchestration, landing, warehouse,
-notices, the Superset service and the configuration (import-linter checks the package; the DAG folder is not
+notices, open data, the Superset service and the configuration (import-linter checks the package; the DAG folder is not
 a package, so its imports are checked here)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ ALLOWED = (
     "kouiki.landing",
     "kouiki.warehouse",
     "kouiki.notices",
+    "kouiki.open_data",
     "kouiki.services.superset",
 )
 

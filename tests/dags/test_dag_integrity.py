@@ -99,6 +99,7 @@ def test_assets_chain_the_three_stages(dagbag: Any) -> None:
     assert transform.task_ids == ["dbt_build"]  # nothing else on the way to the dashboards
     assert dagbag.dags["kouiki_quality"].get_task("dbt_source_freshness").pool == DUCKDB_POOL
     assert publish.get_task("refresh_superset_cache").upstream_task_ids == {"publish_serving_file"}
+    assert publish.get_task("write_open_data_snapshot").upstream_task_ids == {"publish_serving_file"}
     assert [o.uri for o in publish.get_task("publish_serving_file").outlets] == [SERVING_MARTS.uri]
     assert transform.get_task("dbt_build").pool == publish.get_task("publish_serving_file").pool == DUCKDB_POOL
     assert ingest.timetable.timetable.expression == "*/15 * * * *"  # the safety net, slow by default
