@@ -4,6 +4,7 @@ without an error. Screenshots go to <KOUIKI_TEST_OUTPUT or test-output>/screensh
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -87,3 +88,27 @@ def test_dashboard_renders_every_chart(page: Any, base_url: str, dashboard: dict
     assert dashboard["dashboard_title"] in page.content()
     for holder in page.locator(".dashboard-component-chart-holder").all():
         assert "データがありません" not in holder.inner_text() and "No results" not in holder.inner_text()
+
+
+def test_a_project_code_in_the_kpi_table_opens_its_project_page(page: Any, base_url: str) -> None:
+    """事業カルテ is reached by clicking a project: the link in the KPI table opens the project page
+    with that project selected, and its registration and report-version tables show only it."""
+    page.goto(f"{base_url}/superset/dashboard/kouiki-kpi/")
+    if "/login" in page.url:
+        log_in(page, base_url)
+        page.goto(f"{base_url}/superset/dashboard/kouiki-kpi/")
+    link = page.locator('.dashboard-component-chart-holder a[href*="/superset/dashboard/kouiki-project/"]').first
+    link.wait_for(timeout=90_000)
+    project = link.inner_text().strip()
+    assert project.startswith("KR-"), project
+    link.click()
+    page.wait_for_url(lambda url: "kouiki-project" in url, timeout=60_000)
+    expected = chart_count(next(d for d in dashboards() if d["slug"] == "kouiki-project"))
+    page.wait_for_function(ALL_CHARTS_SETTLED, arg=expected, timeout=90_000, polling=250)
+    page.wait_for_timeout(500)
+    shots = Path(os.environ.get("KOUIKI_TEST_OUTPUT", OUTPUT)) / "screenshots"
+    page.screenshot(path=str(shots / f"kouiki-project-{project}.png"), full_page=True)
+    registration = page.locator(".dashboard-component-chart-holder").first.inner_text()  # 登録情報
+    assert project in registration, registration
+    other_codes = {code for code in re.findall(r"KR-[A-Z0-9]+-\d{2}-P\d{2}", page.content()) if code != project}
+    assert not other_codes, f"the project page shows other projects too: {sorted(other_codes)[:5]}"
