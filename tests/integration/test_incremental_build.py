@@ -55,8 +55,8 @@ def later_documents(first: list[dict[str, Any]]) -> list[dict[str, Any]]:
     fiscal_year, quarter = int(new_report["period"][2:6]), int(new_report["period"][-1])
     next_quarter = f"FY{fiscal_year + quarter // 4}Q{quarter % 4 + 1}"  # not reported by anyone yet
     new_report.update(event_id=str(uuid.uuid4()), period=next_quarter)
-    version_2 = copy.deepcopy(corrected)
-    version_2.update(event_id=str(uuid.uuid4()), version=corrected["version"] + 1)
+    version_2 = copy.deepcopy(corrected)  # the next version: the sample may already hold a version 2
+    version_2.update(event_id=str(uuid.uuid4()), version=next_version(reports, corrected))
     version_2["funding"] = [dict(corrected["funding"][0], amount_jpy=corrected["funding"][0]["amount_jpy"] + 12_345)]
     moved = copy.deepcopy(project)
     moved.update(
@@ -67,6 +67,12 @@ def later_documents(first: list[dict[str, Any]]) -> list[dict[str, Any]]:
     renamed = copy.deepcopy(consortium)
     renamed.update(event_id=str(uuid.uuid4()), name_ja=consortium["name_ja"] + "（改称）")
     return [new_report, version_2, copy.deepcopy(corrected), moved, renamed]
+
+
+def next_version(docs: list[dict[str, Any]], report: dict[str, Any]) -> int:
+    """One more than the highest version of ``report``'s project and period among ``docs``."""
+    key = (report["project_code"], report["period"])
+    return 1 + max(d["version"] for d in docs if "entity" not in d and (d["project_code"], d["period"]) == key)
 
 
 def land(settings: Settings, docs: list[dict[str, Any]]) -> None:
@@ -183,7 +189,7 @@ def test_incremental_marts_match_the_reference_reading(both_ways: Any) -> None:
 
 def test_the_later_version_replaced_the_earlier_lines(both_ways: Any) -> None:
     incremental, _full, docs = both_ways
-    version_2 = next(d for d in docs if "entity" not in d and d["version"] > 1 and len(d["funding"]) == 1)
+    version_2 = next(d for d in reversed(docs) if "entity" not in d and d["version"] > 1 and len(d["funding"]) == 1)
     with duckdb.connect(str(incremental.serving_path), read_only=True) as con:
         lines = con.execute(
             "select report_version, count(distinct line_number), sum(reported_amount_jpy) filter (where is_allocated) "
@@ -210,7 +216,7 @@ def test_a_report_landing_alone_rebuilds_only_what_follows_reports(both_ways: An
     incremental, _full, docs = both_ways
     report = next(d for d in docs if "entity" not in d and d["version"] == 1 and len(d["funding"]) > 1)
     version_3 = copy.deepcopy(report)
-    version_3.update(event_id=str(uuid.uuid4()), version=3)
+    version_3.update(event_id=str(uuid.uuid4()), version=next_version(docs, report))
     version_3["funding"] = [dict(line, amount_jpy=line["amount_jpy"] * 2) for line in report["funding"]]
     land(incremental, [version_3])
     build(incremental)

@@ -142,6 +142,13 @@ def test_the_report_template_is_prefilled_from_the_registry_and_the_lake(templat
     assert "FY2026Q3" in instructions and "2027年01月31日" in instructions
 
 
+def test_only_the_projects_running_in_the_period_are_prefilled() -> None:
+    later = _project(5, 3, "次年度開始の事業", []) | {"start_fy": 2027, "end_fy": 2031}
+    data = prefill_of("KR-TST-01", "FY2026Q3", _docs([*REGISTRATIONS, later]), [])
+    assert [p.project_code for p in data.projects] == ["KR-TST-01-P01", "KR-TST-01-P02"]
+    assert "KR-TST-01-P03" in [p.project_code for p in prefill_of("KR-TST-01", "FY2027Q1", _docs([later]), []).projects]
+
+
 def test_codes_are_locked_fill_cells_unlocked_and_choices_validated(template: openpyxl.Workbook) -> None:
     report = template["報告"]
     assert report.protection.sheet and not report.protection.password

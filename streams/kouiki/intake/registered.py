@@ -1,7 +1,8 @@
-"""What the report template is pre-filled with: a consortium's registered projects (the latest valid
-registration of each), the milestones of each project's latest landed report, and the next version
-number for the period. ``prefill_of`` works on decoded documents; ``prefill`` gathers them from the
-lake (and the registry topic when the broker answers, as ``submit.known_registry`` does)."""
+"""What the report template is pre-filled with: a consortium's registered projects running in the
+period (the latest valid registration of each), the milestones of each project's latest landed
+report, and the next version number for the period. ``prefill_of`` works on decoded documents;
+``prefill`` gathers them from the lake (and the registry topic when the broker answers, as
+``submit.known_registry`` does)."""
 
 from __future__ import annotations
 
@@ -46,8 +47,10 @@ def prefill_of(
     for doc in sorted(registrations, key=lambda d: datetime.fromisoformat(d.submitted_at)):
         if isinstance(doc, Project):
             latest[doc.project_code] = doc
-    projects = sorted(
-        (p for p in latest.values() if p.consortium_code == consortium_code), key=lambda p: p.project_code
+    fiscal_year = int(period[2:6])
+    projects = sorted(  # only the projects running in the period: the contract refuses a report outside
+        (p for p in latest.values() if p.consortium_code == consortium_code and p.start_fy <= fiscal_year <= p.end_fy),
+        key=lambda p: p.project_code,
     )
     codes = {p.project_code for p in projects}
     mine = [r for r in reports if isinstance(r, Report) and r.project_code in codes and r.period <= period]

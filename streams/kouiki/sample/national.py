@@ -2,18 +2,22 @@
 
 200 consortia with 10 projects each report every fiscal quarter of FY2025-FY2034: about 80,000
 reports and a million funding and KPI lines. The documents are built with the sample generator's
-building blocks and written straight into the raw lake as the lander would land them (``_status =
+building blocks, so they behave as the sample does (funding planned, committed and executed in that
+order, one project-year overspending; three KPIs per project fitting its theme, moving toward their
+targets at each project's pace), and written straight into the raw lake as the lander would land them (``_status =
 'landed'``, contiguous offsets per partition, one Parquet file per 5,000 rows), bypassing Kafka.
 
 The dataset simulates ten years, so most ``submitted_at`` lie in the future of today's clock; the
 contract's "not in the future" rule holds at the simulated end (``SIMULATION_END``).
 Realistic irregularities: about 2 % of quarters are never reported, some reports are corrected by a
-second version or filed late, and 5 % of projects change their areas by re-registration in FY2028.
+second version, some filed late (late and missing more often by projects behind), 5 % of projects change their
+areas by re-registration in FY2028.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import typing
 import zlib
@@ -27,11 +31,12 @@ from kouiki.contract.check import kind_of
 from kouiki.contract.model import Project
 from kouiki.lake import files as lake
 from kouiki.messaging.topics import REGISTRY_TOPIC, REPORTS_TOPIC, TOPIC_PARTITIONS, key_for, topic_for
-from kouiki.sample.generator import _Generator
+from kouiki.sample.generator import _Generator, is_whole, split
 
 FIRST_FY, LAST_FY = 2025, 2034
 SIMULATION_END = datetime(2035, 6, 30, tzinfo=UTC)
 EPOCH = "national"
+BY_PREFECTURE = 0.5  # the share of sum-KPIs a project reports per prefecture
 FILE_ROWS = 5000
 THEMES = typing.get_args(typing.get_type_hints(Project)["theme"])  # the contract's themes, in its order
 POLICIES = (
@@ -67,6 +72,10 @@ BLOCKS = {
 
 
 class _NationalGenerator(_Generator):
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed)
+        self._by_prefecture: dict[tuple[str, str], bool] = {}
+
     def spec(self, index: int) -> dict[str, Any]:
         """Consortium spec in the shape of consortia.json: 2-6 prefectures, or Hokkaido / Okinawa alone."""
         if index % 50 in (0, 1):
@@ -87,27 +96,11 @@ class _NationalGenerator(_Generator):
         }
 
     def national_project(self, spec: dict[str, Any], number: int) -> dict[str, Any]:
-        project = self.project(spec, number)
+        """A project of the spec's themes over FY2025 (or FY2026) to FY2034 with three of its theme's KPIs."""
         start = self.rng.choice((2025, 2025, 2025, 2026))
-        project.update(start_fy=start, end_fy=LAST_FY)
-        project["policy_code"] = self.rng.choice(POLICIES)
-        baseline = float(self.rng.randrange(30, 90))
-        project["kpis"].append(
-            {
-                "kpi_code": "TRAVEL_MIN",
-                "name_ja": "平均通院時間",
-                "unit": "MINUTES",
-                "aggregation": "mean",
-                "direction": "decrease",
-                "baseline": baseline,
-                "target": baseline - self.rng.randrange(5, 20),
-                "target_fy": LAST_FY,
-                "contributes_to": "KB-08",  # access to medical care
-            }
+        return self.project(
+            spec, number, start_fy=start, end_fy=LAST_FY, policy_code=self.rng.choice(POLICIES), kpi_count=3
         )
-        for kpi in project["kpis"]:
-            kpi["target_fy"] = LAST_FY
-        return project
 
     def reregistered(self, project: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
         """The same project with new areas, registered at the start of FY2028."""
@@ -118,32 +111,34 @@ class _NationalGenerator(_Generator):
         doc["areas"] = [{"pref_code": p, "share": s} for p, s in zip(chosen, self.shares(len(chosen)), strict=True)]
         return doc
 
-    def funding(self, project: dict[str, Any]) -> list[dict[str, Any]]:
-        """The sample generator's funding lines, plus a second round for busier national projects."""
-        lines = super().funding(project)
-        return lines + [line for line in super().funding(project) if self.rng.random() < 0.25]
+    def reported_by_prefecture(self, project_code: str, kpi_code: str) -> bool:
+        key = (project_code, kpi_code)
+        if key not in self._by_prefecture:
+            self._by_prefecture[key] = self.sub("by_pref", *key).random() < BY_PREFECTURE
+        return self._by_prefecture[key]
 
-    def kpi_values(self, project: dict[str, Any]) -> list[dict[str, Any]]:
-        """Sum KPIs are often reported per prefecture; the rest at project level."""
+    def by_prefecture(self, project: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+        """Half the sum-KPIs of the projects are reported per prefecture of their areas (the parts add up
+        to the project's value); the rest, and every level, at project level."""
         values: list[dict[str, Any]] = []
-        for kpi in project["kpis"]:
-            if kpi["aggregation"] == "sum" and self.rng.random() < 0.8:
-                values.extend(
-                    {
-                        "kpi_code": kpi["kpi_code"],
-                        "value": float(self.rng.randrange(0, 200)),
-                        "pref_code": area["pref_code"],
-                    }
-                    for area in project["areas"]
-                )
-            elif kpi["direction"] == "decrease":
-                low = max(0, int(kpi["target"]) - 5)
-                values.append(
-                    {"kpi_code": kpi["kpi_code"], "value": float(self.rng.randrange(low, int(kpi["baseline"]) + 10))}
-                )
+        kpis = {k["kpi_code"]: k for k in project["kpis"]}
+        areas = project["areas"]
+        for entry in report["kpis"]:
+            kpi = kpis[entry["kpi_code"]]
+            if kpi["aggregation"] != "sum" or not self.reported_by_prefecture(project["project_code"], kpi["kpi_code"]):
+                values.append(entry)
+                continue
+            shares = [a["share"] for a in areas]
+            if is_whole(kpi["unit"]):
+                parts = [float(p) for p in split(int(entry["value"]), shares)]
             else:
-                values.append({"kpi_code": kpi["kpi_code"], "value": float(self.rng.randrange(0, 400))})
-        return values
+                parts = [round(entry["value"] * share, 1) for share in shares]
+            values.extend(
+                {"kpi_code": kpi["kpi_code"], "value": part, "pref_code": area["pref_code"]}
+                for area, part in zip(areas, parts, strict=True)
+            )
+        report["kpis"] = values
+        return report
 
 
 @dataclass
@@ -157,7 +152,17 @@ class NationalSet:
 
 
 def generate(seed: int = 2034, consortia: int = 200, projects_per_consortium: int = 10) -> NationalSet:
-    gen = _NationalGenerator(seed)
+    # millions of small dicts and no reference cycles: the cyclic collector would only rescan them
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _generate(_NationalGenerator(seed), consortia, projects_per_consortium)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _generate(gen: _NationalGenerator, consortia: int, projects_per_consortium: int) -> NationalSet:
     registry: list[dict[str, Any]] = []
     projects: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for index in range(consortia):
@@ -167,6 +172,10 @@ def generate(seed: int = 2034, consortia: int = 200, projects_per_consortium: in
             project = gen.national_project(spec, number)
             projects.append((spec, project))
             registry.append(project)
+    # one project-year overspends, as in the sample (generator._YearPlan)
+    starting = [p for _spec, p in projects if p["start_fy"] == FIRST_FY and not gen.behind(p)]
+    if starting:
+        gen.overspend = (gen.rng.choice(starting)["project_code"], FIRST_FY)
     reregistrations = []
     reports: list[dict[str, Any]] = []
     for spec, project in projects:
@@ -176,18 +185,14 @@ def generate(seed: int = 2034, consortia: int = 200, projects_per_consortium: in
                 current = gen.reregistered(project, spec)
                 reregistrations.append(current)
             for quarter in (1, 2, 3, 4):
-                if gen.rng.random() < 0.02:
+                if gen.is_missing(current, fy, quarter):
                     continue  # never reported: shows up as missing
-                reports.append(_report(gen, current, fy, quarter, 1))
-                if gen.rng.random() < 0.05:
-                    reports.append(_report(gen, current, fy, quarter, 2))
+                corrected = gen.rng.random() < 0.05
+                report = gen.by_prefecture(current, gen.report(current, fy, quarter, preliminary=corrected))
+                reports.append(report)
+                if corrected:
+                    reports.append(gen.by_prefecture(current, gen.correction(current, report, fy, quarter)))
     return NationalSet(registry + reregistrations, reports)
-
-
-def _report(gen: _NationalGenerator, project: dict[str, Any], fy: int, quarter: int, version: int) -> dict[str, Any]:
-    doc = gen.report(project, fy, quarter, version)
-    doc["kpis"] = gen.kpi_values(project)
-    return doc
 
 
 def lake_rows(

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from kouiki.config import Settings
+from kouiki.contract.check import kind_of
+from kouiki.contract.signature import signed_headers
 from kouiki.identity import users
+from kouiki.identity.keys import SigningKey
 from kouiki.identity.principal import SECRETARIAT
 from kouiki.identity.signing_keys import ensure_operator_key
 from kouiki.intake.submit import submit
-from kouiki.sample.generator import generate
+from kouiki.messaging import clients
+from kouiki.messaging.topics import key_for, topic_for
+from kouiki.sample.generator import generate, refused_example
 from kouiki.services import airflow, broker, dbt_worker, portal
 from kouiki.services.airflow_api import AirflowClient
 from kouiki.services.processes import read_pid
@@ -66,6 +73,24 @@ def down(settings: Settings) -> Iterator[str]:
 DEMO_SECRETARIAT = "demo-secretariat"
 
 
+def send_unchecked(settings: Settings, doc: dict[str, Any], key: SigningKey) -> None:
+    """Produce one document signed with ``key`` as ``kouiki submit`` does, without submit's own checks
+    (which would refuse a document the contract refuses): the lander judges it alone."""
+    value = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    producer = clients.producer(settings)
+    try:
+        sent = producer.send(
+            topic_for(kind_of(doc)),
+            key=key_for(doc).encode(),
+            value=value,
+            headers=signed_headers(value, key.key_id, key.secret),
+        )
+        producer.flush()
+        sent.get()
+    finally:
+        producer.close()
+
+
 def demo_secretariat(settings: Settings, consortium: str) -> str:
     """A portal login for one sample consortium's secretariat: created on the first demo, given a
     fresh password on every later one (passwords are shown once and never stored in clear)."""
@@ -87,6 +112,12 @@ def demo(settings: Settings, seed: int = 42) -> Iterator[str]:
     if outcome.problems:
         raise RuntimeError(f"sample data failed validation: {outcome.problems[0]}")
     yield f"submitted  {len(outcome.receipts)} sample events from {settings.data_dir / 'sample'}"
+    refused = refused_example(sample)
+    send_unchecked(settings, refused, key)
+    yield (
+        f"submitted  1 more that the lander will dead-letter ({refused['project_code']} {refused['period']}: "
+        f"KPI {refused['kpis'][0]['kpi_code']} is not registered), for the データ品質 dashboard"
+    )
     client = AirflowClient(settings)
     client.wait_for_dags()
     client.trigger("kouiki_ingest")
