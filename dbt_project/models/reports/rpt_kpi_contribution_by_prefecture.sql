@@ -1,11 +1,29 @@
 {#- Each prefecture's part of the sum-KPIs (the only ones that can be split over prefectures),
     per KPI and fiscal year, in the KPI's own unit: the KPI進捗 dashboard never adds up values of
     different KPIs or units, nor shows levels (latest, max, mean) by prefecture. -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_projects() }}"
+    )
+}}
+
+{#- Incremental by project: a build redoes only the projects int_projects_changed lists. -#}
+-- depends_on: {{ ref('int_projects_changed') }}
+
 with
+
+all_contributions as (
+
+    select * from {{ ref('fct_kpi_contribution') }}
+    {{ changed_projects_only() }}
+
+),
 
 contributions as (
 
-    select * from {{ ref('fct_kpi_contribution') }}
+    select * from all_contributions
     where aggregation = 'sum' and pref_code is not null and is_registered
 
 ),

@@ -4,11 +4,29 @@
     its breakdown, so they are not added to it; a sum-KPI's total below the sum of its own parts
     is read as the parts, and flagged. With prefecture values only, they combine by the KPI's aggregation (a sum or a latest
     level adds up over prefectures, max takes the largest, mean averages). -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_projects() }}"
+    )
+}}
+
+{#- Incremental by project: a build redoes only the projects int_projects_changed lists. -#}
+-- depends_on: {{ ref('int_projects_changed') }}
+
 with
+
+all_kpi_values as (
+
+    select * from {{ ref('int_kpi_values_latest') }}
+    {{ changed_projects_only() }}
+
+),
 
 kpi_values as (
 
-    select * from {{ ref('int_kpi_values_latest') }}
+    select * from all_kpi_values
     where is_registered
 
 ),
