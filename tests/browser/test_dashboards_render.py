@@ -74,10 +74,15 @@ def test_dashboard_renders_every_chart(page: Any, base_url: str, dashboard: dict
         print(f"[dashboards] {dashboard['slug']}: sent to the login page, logging in again")
         log_in(page, base_url)
         page.goto(url)
+    if any(f.get("requiredFirst") for f in dashboard["metadata"]["native_filter_configuration"]):
+        # a filter whose first value is applied before the charts load: Superset lays the charts
+        # out, then again once that value is in the URL's filter state
+        page.wait_for_url(lambda u: "native_filters_key=" in u, timeout=90_000)
     page.wait_for_selector(".dashboard-component-chart-holder", timeout=60_000)
     expected = chart_count(dashboard)
     page.wait_for_function(ALL_CHARTS_SETTLED, arg=expected, timeout=90_000, polling=250)
     page.wait_for_timeout(500)  # let the last animations finish before the screenshot
+    page.wait_for_function(ALL_CHARTS_SETTLED, arg=expected, timeout=90_000, polling=250)  # still laid out
     shots = Path(os.environ.get("KOUIKI_TEST_OUTPUT", OUTPUT)) / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / f"{dashboard['slug']}.png"), full_page=True)

@@ -24,7 +24,7 @@ _DOCS_BLOCK = re.compile(r"\{%-?\s*docs\s+(\w+)\s*-?%\}(.*?)\{%-?\s*enddocs\s*-?
 class ModelDocs:
     description: str
     columns: dict[str, str]  # column -> description
-    primary_key: str | None  # the first column with both a unique and a not_null test
+    primary_key: str | None  # the first column with a unique test and a not_null test or constraint
 
 
 def read_models(project: Path) -> dict[str, ModelDocs]:
@@ -71,6 +71,8 @@ def title_of(description: str) -> str | None:
 
 
 def _test_names(column: dict[str, Any]) -> set[str]:
-    """Names of a column's tests, written as ``- unique`` or ``- unique: {config: …}``."""
+    """Names of a column's tests, written as ``- unique`` or ``- unique: {config: …}``, and of its
+    contract constraints (``- type: not_null``), which the marts use for not_null."""
     tests = [*(column.get("data_tests") or []), *(column.get("tests") or [])]
-    return {t if isinstance(t, str) else next(iter(t)) for t in tests}
+    constraints = {c["type"] for c in column.get("constraints") or [] if isinstance(c, dict) and "type" in c}
+    return {t if isinstance(t, str) else next(iter(t)) for t in tests} | constraints
