@@ -71,8 +71,8 @@ final as (
         (progress.status = 'not_reported')::integer as is_not_reported,
         progress.contributes_to,
         progress.link_status,
-        coalesce(nodes.name_ja, '事業独自の指標') as linked_node_name_ja,
-        coalesce(tier_label.name_ja, '事業独自') as linked_node_tier_name_ja,
+        coalesce(nodes.name_ja, local_label.name_ja) as linked_node_name_ja,
+        coalesce(tier_label.name_ja, local_label.name_ja) as linked_node_tier_name_ja,
         -- a LOCAL KPI sits under its project's goal
         coalesce(nodes.goal_code, projects.goal_code) as goal_code,
         goal.name_ja as goal_name_ja,
@@ -87,6 +87,9 @@ final as (
     left join labels as status_label
         on status_label.code_label_key = 'kpi_status:' || progress.status
     left join labels as tier_label on tier_label.code_label_key = 'tier:' || nodes.tier
+    -- a KPI serving no national one (contributes_to LOCAL) is the project's own
+    left join labels as local_label
+        on local_label.code_label_key = 'tier:local' and nodes.node_code is null
 
 )
 

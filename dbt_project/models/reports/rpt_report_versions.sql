@@ -27,34 +27,52 @@ used as (
 
 ),
 
-final as (
+labels as (
+
+    select * from {{ ref('rpt_code_labels') }}
+
+),
+
+classified as (
 
     select
-        reports.report_id,
-        reports.consortium_code,
-        reports.project_code,
-        reports.period,
-        reports.fiscal_year,
-        reports.version,
-        reports.event_id,
-        reports.submitted_at,
-        reports.kafka_topic,
-        reports.kafka_partition,
-        reports.kafka_offset,
-        reports.kafka_timestamp,
-        reports.ingested_at,
+        reports.*,
         used.report_id is not null as is_used,
         case
-            when used.report_id is not null then '集計に使用'
-            when used_event.event_id is not null then '再送（同じevent_id）'
-            else '新しい版に置換'
-        end as usage_name_ja
+            when used.report_id is not null then 'used'
+            when used_event.event_id is not null then 'resent'
+            else 'superseded'
+        end as report_use
     from reports
     left join used on reports.report_id = used.report_id
     left join used as used_event
         on
             reports.event_id = used_event.event_id
             and reports.report_id != used_event.report_id
+
+),
+
+final as (
+
+    select
+        classified.report_id,
+        classified.consortium_code,
+        classified.project_code,
+        classified.period,
+        classified.fiscal_year,
+        classified.version,
+        classified.event_id,
+        classified.submitted_at,
+        classified.kafka_topic,
+        classified.kafka_partition,
+        classified.kafka_offset,
+        classified.kafka_timestamp,
+        classified.ingested_at,
+        classified.is_used,
+        use_label.name_ja as usage_name_ja
+    from classified
+    left join labels as use_label
+        on use_label.code_label_key = 'report_use:' || classified.report_use
 
 )
 
