@@ -38,6 +38,18 @@ impact_kpis as (
 
 ),
 
+-- each KPI's goal: that of the node it serves; a LOCAL KPI's is its project's
+placed as (
+
+    select
+        progress.kpi_progress_key,
+        coalesce(nodes.goal_code, projects.goal_code) as goal_code
+    from progress
+    inner join projects on progress.project_code = projects.project_code
+    left join nodes on progress.contributes_to = nodes.node_code
+
+),
+
 final as (
 
     select
@@ -73,16 +85,16 @@ final as (
         progress.link_status,
         coalesce(nodes.name_ja, local_label.name_ja) as linked_node_name_ja,
         coalesce(tier_label.name_ja, local_label.name_ja) as linked_node_tier_name_ja,
-        -- a LOCAL KPI sits under its project's goal
-        coalesce(nodes.goal_code, projects.goal_code) as goal_code,
+        placed.goal_code,
         goal.name_ja as goal_name_ja,
         impact_kpis.impact_kpi_name_ja,
         progress.measured_on
     from progress
     inner join projects on progress.project_code = projects.project_code
+    inner join placed on progress.kpi_progress_key = placed.kpi_progress_key
     left join nodes on progress.contributes_to = nodes.node_code
-    left join nodes as goal on coalesce(nodes.goal_code, projects.goal_code) = goal.node_code
-    left join impact_kpis on coalesce(nodes.goal_code, projects.goal_code) = impact_kpis.goal_code
+    left join nodes as goal on placed.goal_code = goal.node_code
+    left join impact_kpis on placed.goal_code = impact_kpis.goal_code
     left join labels as unit_label on unit_label.code_label_key = 'unit:' || progress.unit
     left join labels as status_label
         on status_label.code_label_key = 'kpi_status:' || progress.status
