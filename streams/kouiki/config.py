@@ -34,6 +34,33 @@ class Settings:
     bootstrap_servers: str = field(
         default="127.0.0.1:9092", metadata=_var("KOUIKI_BOOTSTRAP_SERVERS", "Kafka bootstrap servers")
     )
+    kafka_security_protocol: str = field(
+        default="PLAINTEXT",
+        metadata=_var(
+            "KOUIKI_KAFKA_SECURITY_PROTOCOL",
+            "`PLAINTEXT` (the local broker), `SASL_PLAINTEXT` or `SASL_SSL` (the production broker of"
+            " docker-compose.yml)",
+        ),
+    )
+    kafka_sasl_mechanism: str = field(
+        default="SCRAM-SHA-512",
+        metadata=_var("KOUIKI_KAFKA_SASL_MECHANISM", "SASL mechanism when the security protocol is SASL_*"),
+    )
+    kafka_username: str = field(
+        default="",
+        metadata=_var("KOUIKI_KAFKA_USERNAME", "this process's Kafka principal (SASL/SCRAM user)", "none"),
+    )
+    kafka_password: str = field(
+        default="", repr=False, metadata=_var("KOUIKI_KAFKA_PASSWORD", "its SCRAM password", "none")
+    )
+    kafka_ca_file: str = field(
+        default="",
+        metadata=_var(
+            "KOUIKI_KAFKA_CA_FILE",
+            "CA certificate (PEM) the broker's TLS certificate is checked against",
+            "the system CAs",
+        ),
+    )
     data_dir: Path = field(
         default=Path("data"),
         metadata=_var(
@@ -122,6 +149,15 @@ class Settings:
     superset_port: int = field(
         default=8088, metadata=_var("KOUIKI_SUPERSET_PORT", "Superset's web port, bound to 127.0.0.1")
     )
+    superset_url: str = field(
+        default="",
+        metadata=_var(
+            "KOUIKI_SUPERSET_URL",
+            "a Superset the platform does not start itself (compose: `http://superset:8088`); roles,"
+            " row-level security and the after-publish refresh go to it",
+            "none: the local Superset on `KOUIKI_SUPERSET_PORT`",
+        ),
+    )
     portal_port: int = field(
         default=8090,
         metadata=_var("KOUIKI_PORTAL_PORT", "the REST gateway's port (`kouiki portal`), bound to 127.0.0.1"),
@@ -162,6 +198,14 @@ class Settings:
     )
     smtp_from: str = field(
         default="kouiki@localhost", metadata=_var("KOUIKI_SMTP_FROM", "the From address of notice e-mails")
+    )
+    alert_emails: str = field(
+        default="",
+        metadata=_var(
+            "KOUIKI_ALERT_EMAILS",
+            "comma-separated addresses that get an e-mail when a Kouiki DAG task fails (needs `KOUIKI_SMTP_HOST`)",
+            "none: failures are only recorded in `run/alerts.jsonl`",
+        ),
     )
     notice_due_days: int = field(
         default=7,

@@ -67,6 +67,7 @@ def look(settings: Settings, topics: Iterable[str] = INGEST_TOPICS, timeout: flo
     common: dict[str, str | int | float | bool] = {
         "bootstrap.servers": settings.bootstrap_servers,
         "client.id": "kouiki-idle-check",
+        **clients.librdkafka_security(settings),
     }
     names = sorted(topics, key=lambda t: t == REGISTRY_TOPIC)  # the registry last
     admin = AdminClient(common, logger=log)  # held until the answers are in: a collected client cancels them

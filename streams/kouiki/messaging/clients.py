@@ -13,7 +13,7 @@ import socket
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kouiki.config import Settings
+from kouiki.config import ConfigError, Settings
 from kouiki.messaging.topics import DEADLETTER_TOPIC, TOPIC_PARTITIONS
 
 # Dead letters are copied unchanged, including the oversized ones the lander refuses, so the
@@ -24,6 +24,54 @@ DEADLETTER_MAX_BYTES = 32 * 1024 * 1024
 if TYPE_CHECKING:  # kafka-python is imported where used: the producing and landing paths do without it
     import confluent_kafka
     from kafka import KafkaAdminClient, KafkaConsumer
+
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
+
+
+def librdkafka_security(settings: Settings) -> dict[str, str]:
+    """How a librdkafka client (and the Airflow Kafka provider, which hands its extra to librdkafka)
+    authenticates: nothing on the local broker, SASL/SCRAM with this process's principal in production."""
+    protocol = _protocol(settings)
+    if protocol == "PLAINTEXT":
+        return {}
+    config = {
+        "security.protocol": protocol,
+        "sasl.mechanism": settings.kafka_sasl_mechanism,
+        "sasl.username": settings.kafka_username,
+        "sasl.password": settings.kafka_password,
+    }
+    if settings.kafka_ca_file:
+        config["ssl.ca.location"] = settings.kafka_ca_file
+    return config
+
+
+def kafka_python_security(settings: Settings) -> dict[str, str]:
+    """The same as ``librdkafka_security`` in kafka-python's keyword arguments."""
+    protocol = _protocol(settings)
+    if protocol == "PLAINTEXT":
+        return {}
+    config = {
+        "security_protocol": protocol,
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_username,
+        "sasl_plain_password": settings.kafka_password,
+    }
+    if settings.kafka_ca_file:
+        config["ssl_cafile"] = settings.kafka_ca_file
+    return config
+
+
+def _protocol(settings: Settings) -> str:
+    protocol = settings.kafka_security_protocol.upper()
+    if protocol not in SECURITY_PROTOCOLS:
+        raise ConfigError(
+            f"the Kafka security protocol {protocol!r} (KOUIKI_KAFKA_SECURITY_PROTOCOL) is not one of "
+            + ", ".join(SECURITY_PROTOCOLS)
+        )
+    if protocol != "PLAINTEXT" and not (settings.kafka_username and settings.kafka_password):
+        raise ConfigError(f"{protocol} needs KOUIKI_KAFKA_USERNAME and KOUIKI_KAFKA_PASSWORD")
+    return protocol
 
 
 class DeliveryError(RuntimeError):
@@ -66,6 +114,7 @@ class Producer:
     def __init__(self, settings: Settings, timeout: float = 60.0, **overrides: Any) -> None:
         from confluent_kafka import Producer as Librdkafka
 
+        security = librdkafka_security(settings)  # an unusable setting is refused before anything connects
         if not broker_answers(settings):  # librdkafka would keep retrying until each message times out
             raise DeliveryError(
                 f"ブローカー {settings.bootstrap_servers} に接続できません。何も送信していません"
@@ -84,6 +133,7 @@ class Producer:
             # already connected, else librdkafka retries on a half-second timer
             "enable.sparse.connections": False,
             "client.id": "kouiki",
+            **security,
         }
         config.update(overrides)
         self._producer: confluent_kafka.Producer = Librdkafka(config)
@@ -136,6 +186,7 @@ def consumer(settings: Settings, **overrides: Any) -> KafkaConsumer:
         "max_partition_fetch_bytes": 4 * 1024 * 1024,
         "fetch_max_wait_ms": 200,
         "client_id": "kouiki-lander",
+        **kafka_python_security(settings),
     }
     config.update(overrides)
     from kafka import KafkaConsumer
@@ -158,6 +209,7 @@ def reader(settings: Settings, client_id: str, config: LibrdkafkaConfig) -> conf
         "group.id": client_id,
         "enable.auto.commit": False,
         "enable.partition.eof": True,
+        **librdkafka_security(settings),
     }
     return Consumer(base | dict(config), logger=logging.getLogger(f"kouiki.{client_id}"))
 
@@ -186,7 +238,9 @@ def broker_answers(settings: Settings, timeout: float = 1.0) -> bool:
 def admin(settings: Settings) -> KafkaAdminClient:
     from kafka import KafkaAdminClient
 
-    return KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="kouiki-admin")
+    return KafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers, client_id="kouiki-admin", **kafka_python_security(settings)
+    )
 
 
 def ensure_topics(settings: Settings) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from kouiki.config import Settings
+from kouiki.messaging.clients import librdkafka_security
 
 CONN_ID = "kouiki_intake_trigger"
 CONSUMER_GROUP = "kouiki-ingest-trigger"
@@ -29,5 +30,5 @@ CONSUMER_CONFIG = {
 
 def connection_variable(settings: Settings) -> dict[str, str]:
     """The environment variable that defines the trigger's Kafka connection."""
-    extra = {"bootstrap.servers": settings.bootstrap_servers, **CONSUMER_CONFIG}
+    extra = {"bootstrap.servers": settings.bootstrap_servers, **CONSUMER_CONFIG, **librdkafka_security(settings)}
     return {f"AIRFLOW_CONN_{CONN_ID.upper()}": json.dumps({"conn_type": "kafka", "extra": extra})}
