@@ -189,6 +189,18 @@ def _cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_superset_configure(args: argparse.Namespace, settings: Settings) -> int:
+    from kouiki.services.superset.deploy import configure
+    from kouiki.services.superset.process import base_url
+
+    applied = configure(settings)
+    print(
+        f"{base_url(settings)}: charts linked; roles: Cabinet Office and {len(applied['secretariat_roles'])} "
+        f"secretariats with row-level security; {len(applied['users'])} users from the Kouiki directory"
+    )
+    return 0
+
+
 def _cmd_open_data(args: argparse.Namespace, settings: Settings) -> int:
     from kouiki.open_data.errors import OpenDataError
     from kouiki.open_data.snapshot import write_snapshot
@@ -432,6 +444,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the snapshot is of the latest quarter whose reports are due by then (default: today in Japan)",
     )
     p.set_defaults(func=_cmd_open_data)
+
+    p = sub.add_parser("superset", help="keep a Superset in step with Kouiki (compose's superset-security service)")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser(
+        "configure",
+        help="link the imported charts, apply roles, row-level security and users as `kouiki up` does, "
+        "to the Superset at KOUIKI_SUPERSET_URL (else the local one)",
+    )
+    q.set_defaults(func=_cmd_superset_configure)
 
     p = sub.add_parser("up", help="start the local platform: broker, portal, Airflow, Superset")
     p.set_defaults(func=_cmd_up)

@@ -1,7 +1,13 @@
-"""Bring a local Superset up to date with the committed bundle, the roles and the published data:
-bootstrap, start, and refresh after each publish. Each step is safe to repeat."""
+"""Bring Superset up to date with the committed bundle, the roles and the published data: bootstrap,
+start, configure, and refresh after each publish. Each step is safe to repeat.
+
+``configure`` and ``refresh_after_publish`` work over the REST API, so they reach the local Superset
+and, with ``KOUIKI_SUPERSET_URL``, one the platform does not start (compose's ``superset`` service):
+the same roles, row-level security and users either way."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from kouiki.config import Settings
 from kouiki.services.superset.api import admin_client
@@ -21,21 +27,32 @@ def bootstrap(settings: Settings) -> None:
     run_cli(settings, ["init"])
     import_assets(settings)
     if is_running(settings):
-        admin_client(settings).link_charts_to_datasets()
-        apply_security(settings)
+        configure(settings)
 
 
 def start(settings: Settings, timeout: float = START_TIMEOUT_S) -> str:
-    """Start the server, point the imported charts at their datasets and apply the roles; its URL."""
+    """Start the server and ``configure`` it; its URL."""
     url = start_server(settings, timeout)
-    admin_client(settings).link_charts_to_datasets()
-    apply_security(settings)
+    configure(settings)
     return url
 
 
+def configure(settings: Settings) -> dict[str, Any]:
+    """Point the imported charts at their datasets, then apply the Cabinet Office and secretariat roles,
+    row-level security and the Kouiki directory's users (``apply_security``); what was applied."""
+    admin_client(settings).link_charts_to_datasets()
+    return apply_security(settings)
+
+
+def reachable(settings: Settings) -> bool:
+    """Whether there is a Superset to keep up to date: the one ``KOUIKI_SUPERSET_URL`` names, or a local
+    one the platform started."""
+    return bool(settings.superset_url) or is_running(settings)
+
+
 def refresh_after_publish(settings: Settings) -> list[int]:
-    """After a publish, make the running Superset drop cached results of the old serving file."""
-    if not is_running(settings):
+    """After a publish, make Superset drop cached results of the old serving file."""
+    if not reachable(settings):
         return []  # start_server() drops the on-disk result cache anyway
     apply_security(settings, only_new=True)  # a new serving file may name new consortia
     return admin_client(settings).refresh_datasets()

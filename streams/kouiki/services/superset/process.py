@@ -41,7 +41,8 @@ def config_path(settings: Settings) -> Path:
 
 
 def base_url(settings: Settings) -> str:
-    return f"http://{HOST}:{settings.superset_port}"
+    """The Superset ``KOUIKI_SUPERSET_URL`` names, else the local one."""
+    return settings.superset_url.rstrip("/") or f"http://{HOST}:{settings.superset_port}"
 
 
 def dashboard_url(settings: Settings) -> str:
