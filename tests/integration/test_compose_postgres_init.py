@@ -101,7 +101,7 @@ def test_each_service_gets_its_own_database_and_role(names: dict[str, str]) -> N
     assert done.returncode == 0, done.stderr
     created = state(names)
     assert set(created) == set(names.values())
-    for name, (owner, acl, verifier) in created.items():
+    for name, (owner, acl, _verifier) in created.items():
         assert owner == name
         assert acl == f"{{{name}=CTc/{name}}}"  # the owner only: PUBLIC lost its default CONNECT and TEMP
     assert scram_matches(created[names["a"]][2], "first-password-a")
