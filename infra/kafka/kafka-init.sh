@@ -35,7 +35,7 @@
 set -euo pipefail
 umask 077
 
-readonly BIN=/opt/kafka/bin
+readonly BIN=${KAFKA_BIN:-/opt/kafka/bin}  # the image's; a test points it at stand-ins
 readonly BOOTSTRAP=${INIT_BOOTSTRAP:-broker:29094}
 readonly ITERATIONS=${INIT_SCRAM_ITERATIONS:-8192}
 readonly CONSORTIA_FILE=${CONSORTIA_FILE:-/run/secrets/kafka_consortia}

@@ -393,3 +393,19 @@ def test_every_kafka_client_in_compose_authenticates(services: dict[str, dict[st
         expected.pop(timing)
     assert in_compose == expected
     assert in_compose["group.id"] == CONSUMER_GROUP
+
+
+def test_the_tls_override_turns_only_the_host_listener_to_sasl_ssl(services: dict[str, dict[str, Any]]) -> None:
+    class ComposeLoader(yaml.SafeLoader):
+        """Docker Compose v2's !override tag: replace a value instead of merging into it."""
+
+    ComposeLoader.add_constructor("!override", lambda loader, node: loader.construct_sequence(node))
+    tls = yaml.load((REPO / "docker-compose.tls.yml").read_text(encoding="utf-8"), Loader=ComposeLoader)  # noqa: S506
+    base = services["broker"]["environment"]
+    merged = base | tls["services"]["broker"]["environment"]
+    protocols = dict(pair.split(":") for pair in merged["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    before = dict(pair.split(":") for pair in base["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert protocols == before | {"HOST": "SASL_SSL"}
+    assert merged["KAFKA_LISTENER_NAME_HOST_SSL_KEYSTORE_LOCATION"] == "/run/secrets/kafka_host_keystore"
+    assert tls["secrets"]["kafka_host_keystore"]["file"].startswith("${KAFKA_TLS_KEYSTORE_FILE:?")
+    assert [str(p).split(":-")[1].startswith("127.0.0.1}") for p in tls["services"]["broker"]["ports"]] == [True]
