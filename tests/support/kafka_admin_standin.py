@@ -60,7 +60,8 @@ def acls(args: list[str]) -> None:
         match = values(args, "--resource-pattern-type") == ["match"]
         for principal, op, resource in store:
             kind, name, pattern = resource.split(":")
-            if kind == "topic" and (matches(name, pattern, topic) if match else (name == topic and pattern == "literal")):
+            listed = matches(name, pattern, topic) if match else (name == topic and pattern == "literal")
+            if kind == "topic" and listed:
                 print(f"\t(principal={principal}, host=*, operation={op}, permissionType=ALLOW)")
     save("acls", store)
 
