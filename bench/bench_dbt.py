@@ -1,12 +1,13 @@
 """Benchmark a full ``dbt build`` on the national-scale dataset.
 
-    .venv/bin/python bench/bench_dbt.py [--data-dir DIR] [--rebuild]
+    .venv/bin/python bench/bench_dbt.py [--data-dir DIR] [--rebuild] [--scale N]
 
 Generates the dataset into ``DIR/lake/raw`` if it is missing (kouiki.sample.national), removes the
 warehouse so the build starts from nothing, runs ``dbt build`` through kouiki.warehouse, and prints
 the wall time and the ten slowest models and tests from ``DIR/dbt/target/run_results.json``.
 ``--rebuild`` then builds a second time on the same warehouse (incremental models only parse what
-is new, here nothing) and prints that too.
+is new, here nothing) and prints that too. ``--scale N`` generates N times the national sample's
+consortia (200 × N, each with 10 projects), for the scale-out figures in docs/operations.md.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from kouiki.warehouse.dbt import dbt
 DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "kouiki-bench"
 
 
-def ensure_dataset(settings: Settings) -> None:
+def ensure_dataset(settings: Settings, scale: int = 1) -> None:
     if any(settings.raw_dir.glob("*/epoch=*/partition=*/*.parquet")):
         print(f"dataset    {settings.raw_dir} (existing)")
         return
     started = time.monotonic()
-    dataset = national.generate()
+    dataset = national.generate(consortia=200 * scale)
     files = national.write_to_lake(settings.raw_dir, dataset.documents())
     print(
         f"dataset    {len(dataset.registry):,} registry + {len(dataset.reports):,} report events, "
@@ -64,9 +65,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--rebuild", action="store_true", help="also time a second build on the same warehouse")
+    parser.add_argument("--scale", type=int, default=1, help="N times the national sample's consortia")
     args = parser.parse_args(argv)
     settings = Settings(bootstrap_servers="127.0.0.1:9", data_dir=args.data_dir.resolve(), max_message_bytes=1 << 20)
-    ensure_dataset(settings)
+    ensure_dataset(settings, args.scale)
     for path in (settings.warehouse_path, Path(f"{settings.warehouse_path}.wal")):
         path.unlink(missing_ok=True)
     run_build(settings, "full build (empty warehouse)")
