@@ -27,39 +27,46 @@ if TYPE_CHECKING:  # kafka-python is imported where used: the producing and land
 
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
+# One set of settings, named as each client library names them.
+LIBRDKAFKA_NAMES = {
+    "protocol": "security.protocol",
+    "mechanism": "sasl.mechanism",
+    "username": "sasl.username",
+    "password": "sasl.password",
+    "ca_file": "ssl.ca.location",
+}
+KAFKA_PYTHON_NAMES = {
+    "protocol": "security_protocol",
+    "mechanism": "sasl_mechanism",
+    "username": "sasl_plain_username",
+    "password": "sasl_plain_password",
+    "ca_file": "ssl_cafile",
+}
 
 
 def librdkafka_security(settings: Settings) -> dict[str, str]:
     """How a librdkafka client (and the Airflow Kafka provider, which hands its extra to librdkafka)
     authenticates: nothing on the local broker, SASL/SCRAM with this process's principal in production."""
-    protocol = _protocol(settings)
-    if protocol == "PLAINTEXT":
-        return {}
-    config = {
-        "security.protocol": protocol,
-        "sasl.mechanism": settings.kafka_sasl_mechanism,
-        "sasl.username": settings.kafka_username,
-        "sasl.password": settings.kafka_password,
-    }
-    if settings.kafka_ca_file:
-        config["ssl.ca.location"] = settings.kafka_ca_file
-    return config
+    return {LIBRDKAFKA_NAMES[name]: value for name, value in _security(settings).items()}
 
 
 def kafka_python_security(settings: Settings) -> dict[str, str]:
     """The same as ``librdkafka_security`` in kafka-python's keyword arguments."""
+    return {KAFKA_PYTHON_NAMES[name]: value for name, value in _security(settings).items()}
+
+
+def _security(settings: Settings) -> dict[str, str]:
     protocol = _protocol(settings)
     if protocol == "PLAINTEXT":
         return {}
-    config = {
-        "security_protocol": protocol,
-        "sasl_mechanism": settings.kafka_sasl_mechanism,
-        "sasl_plain_username": settings.kafka_username,
-        "sasl_plain_password": settings.kafka_password,
+    found = {
+        "protocol": protocol,
+        "mechanism": settings.kafka_sasl_mechanism,
+        "username": settings.kafka_username,
+        "password": settings.kafka_password,
+        "ca_file": settings.kafka_ca_file,
     }
-    if settings.kafka_ca_file:
-        config["ssl_cafile"] = settings.kafka_ca_file
-    return config
+    return {name: value for name, value in found.items() if value}
 
 
 def _protocol(settings: Settings) -> str:
