@@ -27,6 +27,10 @@ COPY pyproject.toml README.md ./
 COPY streams/ streams/
 COPY dbt_project/ dbt_project/
 COPY dags/ dags/
+# The package looks for its checkout (kouiki.config.PROJECT_FOLDERS): `kouiki superset configure` reads
+# the dashboards' bundle, and the warm dbt worker lives in infra/dbt.
+COPY superset_assets/ superset_assets/
+COPY infra/ infra/
 COPY infra/docker/airflow-init.sh /usr/local/bin/kouiki-airflow-init
 # Editable, so the package finds dbt_project/ and dags/ beside it (kouiki.config.REPO_ROOT).
 RUN VIRTUAL_ENV=/opt/kouiki/.venv uv pip install --no-deps -e . \

@@ -25,7 +25,7 @@ import pytest
 import yaml
 from jsonschema import Draft201909Validator
 
-from kouiki.config import Settings
+from kouiki.config import PROJECT_FOLDERS, Settings
 from kouiki.messaging import clients
 from kouiki.orchestration.intake_trigger import CONN_ID, CONSUMER_GROUP, connection_variable
 
@@ -195,6 +195,16 @@ def test_build_contexts_dockerfiles_and_copied_paths_exist(services: dict[str, d
     for name, service in services.items():  # an image no service builds would be pulled, and fail
         if str(service["image"]).startswith("kouiki-"):
             assert service["image"] in built, name
+
+
+def test_the_platform_image_holds_the_whole_checkout_the_package_looks_for() -> None:
+    """kouiki.config.default_project_root wants every project folder beside the installed package."""
+    dockerfile = (REPO / "infra" / "docker" / "airflow.Dockerfile").read_text()
+    allowed = (REPO / "infra" / "docker" / "airflow.Dockerfile.dockerignore").read_text().splitlines()
+    assert "WORKDIR /opt/kouiki" in dockerfile and "-e ." in dockerfile  # editable: the checkout is /opt/kouiki
+    for folder in PROJECT_FOLDERS:
+        assert f"COPY {folder}/ {folder}/" in dockerfile, folder
+        assert f"!{folder}/" in allowed, f"{folder} is left out of the build context"
 
 
 def test_mounted_host_paths_exist_and_named_volumes_are_declared(
