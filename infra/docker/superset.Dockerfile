@@ -13,6 +13,12 @@ ENV UV_LINK_MODE=copy \
     FLASK_APP=superset \
     PATH=/opt/kouiki/.venv-superset/bin:$PATH
 
+# Report and alert screenshots (superset_config.py, production mode): Debian's chromium and its driver,
+# and CJK fonts so that the Japanese dashboards render in them.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends chromium chromium-driver fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN pip install --no-cache-dir "uv==${UV_VERSION}" \
  && useradd --uid "${KOUIKI_UID}" --gid 0 --home-dir /var/lib/superset --create-home superset
 
