@@ -19,7 +19,7 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from kouiki.config import Settings
 from kouiki.orchestration import alerts
 from tests.support.platform import free_port
-from tests.unit.test_notices_digest import Sink, smtp_server
+from tests.support.smtp import Sink, smtp_server
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from kouiki.notices.digests import DigestResult, send_digests
 from tests.support.identity import CONSORTIUM_A, identity_settings, postgres_database
 from tests.support.notices import Lake, project
 from tests.support.platform import free_port
-from tests.unit.test_notices_digest import Sink, smtp_server
+from tests.support.smtp import Sink, smtp_server
 
 pytestmark = pytest.mark.integration
 

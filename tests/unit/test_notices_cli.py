@@ -15,7 +15,7 @@ from kouiki.identity.principal import SECRETARIAT
 from kouiki.messaging.topics import REPORTS_TOPIC
 from tests.support.notices import Lake, project
 from tests.support.platform import free_port, run_kouiki
-from tests.unit.test_notices_digest import Sink, smtp_server
+from tests.support.smtp import Sink, smtp_server
 
 A, B = "KR-TOHOKU-01", "KR-KYUSHU-02"
 
