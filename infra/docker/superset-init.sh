@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# One-shot: metadata DB, admin user, roles, then the dashboards from superset_assets/ with the
-# serving file's path filled in (the same steps as kouiki.services.superset.deploy.bootstrap). Safe to repeat.
+# One-shot (compose's superset-init): metadata DB, admin user, Superset's own roles, then the dashboards
+# from superset_assets/ with the serving file's path filled in (the same steps as
+# kouiki.services.superset.deploy.bootstrap). The Kouiki roles, row-level security and users come next,
+# from superset-security (`kouiki superset configure`). Safe to repeat.
 set -euo pipefail
 
 if [[ -z "${KOUIKI_ADMIN_PASSWORD:-}" || "$KOUIKI_ADMIN_PASSWORD" == change-me* \
@@ -20,7 +22,7 @@ fi
 superset init
 
 bundle=$(mktemp -d)/bundle
-cp -r /opt/kouiki/superset_assets "$bundle"
+cp -r "${KOUIKI_ASSETS_DIR:-/opt/kouiki/superset_assets}" "$bundle"  # the image's copy; a test gives the checkout's
 sed -i "s|{{SERVING_DUCKDB}}|${KOUIKI_SERVING_PATH}|g" "$bundle"/databases/*.yaml
 output=$(superset import-directory --overwrite "$bundle" 2>&1) || { echo "$output" >&2; exit 1; }
 echo "$output"

@@ -5,6 +5,7 @@ PostgreSQL identity store. Everything runs from .venv-superset as the containers
 
 from __future__ import annotations
 
+import dataclasses
 import email.message
 import json
 import os
@@ -12,6 +13,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,10 +25,11 @@ import duckdb
 import pytest
 import requests
 import sqlalchemy as sa
+import yaml
 
 from kouiki.config import Settings
 from kouiki.identity import store, users
-from kouiki.identity.principal import CABINET
+from kouiki.identity.principal import CABINET, SECRETARIAT
 from kouiki.services.superset import api, security
 from kouiki.services.superset.process import SupersetError
 from tests.support.identity import POSTGRES_ADMIN_URL, identity_settings, postgres_database
@@ -101,6 +104,7 @@ class Stack:
     metadata_url: str
     identity: Settings  # the PostgreSQL identity store Superset checks passwords against
     admin: api.ApiClient
+    admin_password: str
     sink: Sink
 
     def log_tail(self, name: str, lines: int = 60) -> str:
@@ -246,7 +250,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 _wait_healthy(web, logs / "web.log")
                 admin = api.ApiClient(URL)
                 admin.login("admin", admin_password)
-                yield Stack(env, home, logs, metadata_url, identity, admin, sink)
+                yield Stack(env, home, logs, metadata_url, identity, admin, admin_password, sink)
         finally:
             for proc in reversed(started):
                 _stop(proc)
@@ -436,3 +440,110 @@ def test_kouiki_people_log_in_against_the_postgresql_store(stack: Stack) -> None
     users.revoke_user(stack.identity, "pg-gone")
     with pytest.raises(SupersetError, match="401"):
         api.ApiClient(URL).login("pg-gone", gone.password)
+
+
+# --- the Kouiki dashboards, set up as compose sets them up ------------------------------------------
+
+INVESTMENT_BY_CONSORTIUM_CHART = "6b6f7569-6b69-4000-8000-000000000053"  # on consortium-grained rows
+ALL_CHARTS_SETTLED = """(expected) => {
+    const holders = [...document.querySelectorAll('.dashboard-component-chart-holder')];
+    if (holders.length < expected) return false;
+    if (document.querySelector('.dashboard-component-chart-holder .loading, [data-test="loading-indicator"]'))
+        return false;
+    return holders.every(h => h.querySelector(
+        '.chart-container svg, .chart-container canvas, .chart-container table, .big_number, ' +
+        '.superset-legacy-chart-big-number, [role="alert"], .ant-alert-error, [data-test="error-tooltip"]'));
+}"""
+
+
+@dataclass(frozen=True)
+class Dashboards:
+    settings: Settings  # the sample warehouse, with the production Superset and its identity store
+    cabinet: users.NewUser
+    secretariat: users.NewUser
+    consortium: str
+
+
+@pytest.fixture(scope="module")
+def dashboards(stack: Stack, sample_warehouse: Settings) -> Dashboards:
+    """What compose runs after Superset's metadata exists: superset-init.sh (the dashboards over the
+    published serving file), then `kouiki superset configure` from the platform's environment."""
+    env = stack.env | {
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+        "KOUIKI_ADMIN_PASSWORD": stack.admin_password,
+        "KOUIKI_SERVING_PATH": str(sample_warehouse.serving_path),
+        "KOUIKI_ASSETS_DIR": str(REPO / "superset_assets"),
+    }
+    init = subprocess.run(
+        ["bash", str(REPO / "infra" / "docker" / "superset-init.sh")],
+        env=env,
+        cwd=stack.home,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert init.returncode == 0, (init.stdout + init.stderr)[-4000:]
+    settings = dataclasses.replace(
+        sample_warehouse,
+        identity_db_url=stack.identity.identity_db_url,
+        superset_url=URL,
+        admin_password=stack.admin_password,
+    )
+    consortium = security.consortium_codes(settings.serving_path)[0]
+    cabinet = users.add_user(settings, "prod-cabinet-viewer", CABINET)
+    secretariat = users.add_user(settings, "prod-secretariat", SECRETARIAT, [consortium])
+    configure = subprocess.run(
+        [str(Path(sys.executable).with_name("kouiki")), "superset", "configure"],
+        env={k: v for k, v in os.environ.items() if not k.startswith("KOUIKI_")} | settings.environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert configure.returncode == 0, configure.stderr[-4000:]
+    return Dashboards(settings, cabinet, secretariat, consortium)
+
+
+def test_a_secretariat_sees_only_its_consortium_on_the_production_superset(dashboards: Dashboards) -> None:
+    admin = api.admin_client(dashboards.settings)
+    context = json.loads(admin.chart(INVESTMENT_BY_CONSORTIUM_CHART)["query_context"])
+    for query in context["queries"]:
+        query["columns"], query["orderby"], query["post_processing"] = ["consortium_code"], [], []
+    rows_for_admin = admin.request_json("POST", "/api/v1/chart/data", json=context | {"force": True})
+    assert len({r["consortium_code"] for r in rows_for_admin["result"][0]["data"]}) > 1
+    secretariat = api.ApiClient(URL)
+    secretariat.login(dashboards.secretariat.username, dashboards.secretariat.password)  # the Kouiki password
+    rows = secretariat.request_json("POST", "/api/v1/chart/data", json=context | {"force": True})
+    assert {r["consortium_code"] for r in rows["result"][0]["data"]} == {dashboards.consortium}
+
+
+@pytest.mark.browser
+def test_every_dashboard_renders_under_the_production_content_security_policy(dashboards: Dashboards) -> None:
+    """Talisman's CSP is on in production: every dashboard (the prefecture map included) still draws
+    every chart, and the browser reports no blocked resource but Superset's telemetry pixel."""
+    from tests.support.browser import chromium
+
+    cabinet = dashboards.cabinet
+    violations: list[str] = []
+    with chromium(1600, 1000) as context:
+        page = context.new_page()
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(f"{URL}/login/")
+        page.fill("input#username, input[name=username]", cabinet.username)
+        page.fill("input#password, input[name=password]", cabinet.password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url, timeout=120_000, wait_until="commit")
+        for path in sorted((REPO / "superset_assets" / "dashboards").glob("*.yaml")):
+            dashboard = yaml.safe_load(path.read_text(encoding="utf-8"))
+            response = page.goto(f"{URL}/superset/dashboard/{dashboard['slug']}/")
+            assert response is not None and "script-src" in response.headers["content-security-policy"]
+            if any(f.get("requiredFirst") for f in dashboard["metadata"]["native_filter_configuration"]):
+                page.wait_for_url(lambda u: "native_filters_key=" in u, timeout=90_000)
+            expected = sum(
+                1 for n in dashboard["position"].values() if isinstance(n, dict) and n.get("type") == "CHART"
+            )
+            page.wait_for_function(ALL_CHARTS_SETTLED, arg=expected, timeout=90_000, polling=250)
+            errors = page.locator('[role="alert"], .ant-alert-error, [data-test="error-tooltip"]').count()
+            assert errors == 0, dashboard["slug"]
+    assert [v for v in violations if "scarf" not in v.lower()] == []
