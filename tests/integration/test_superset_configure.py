@@ -5,6 +5,7 @@ security filters, a chart link and a Kouiki user's account have been taken away.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -19,7 +20,7 @@ from kouiki.config import Settings
 from kouiki.identity import users
 from kouiki.identity.principal import SECRETARIAT
 from kouiki.services import secrets_store
-from kouiki.services.superset import api, deploy, security
+from kouiki.services.superset import api, bundle, deploy, security
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -117,3 +118,16 @@ def test_compose_superset_security_applies_what_kouiki_up_applies(
     as_secretariat.login(person.username, person.password)  # the Kouiki password, checked against the store
     roles = as_secretariat.request_json("GET", "/api/v1/me/roles/")["result"]["roles"]
     assert set(roles) == {"Gamma", security.secretariat_role(code)}
+
+
+def test_the_after_publish_refresh_reaches_the_superset_the_url_names(
+    superset_settings: Settings, superset_admin: api.ApiClient
+) -> None:
+    """What kouiki_publish runs in Airflow's container: the datasets are touched (so every chart's cache
+    key changes) on the Superset at KOUIKI_SUPERSET_URL, with no local Superset port to fall back on."""
+    remote = dataclasses.replace(superset_settings, superset_port=1, superset_url=superset_admin.url)
+    dataset = superset_admin.id_by_uuid("dataset", "6b6f7569-6b69-4000-8000-000000000016")
+    before = superset_admin.request_json("GET", f"/api/v1/dataset/{dataset}")["result"]["changed_on"]
+    touched = deploy.refresh_after_publish(remote)
+    assert dataset in touched and len(touched) == len(bundle.bundle_uuids("datasets"))
+    assert superset_admin.request_json("GET", f"/api/v1/dataset/{dataset}")["result"]["changed_on"] != before
