@@ -31,8 +31,24 @@ def is_kouiki_role(name: str) -> bool:
     return name == security.CABINET_ROLE or name.startswith(security.SECRETARIAT_ROLE_PREFIX)
 
 
-def security_state(admin: api.ApiClient) -> dict[str, Any]:
-    """Roles, filters and accounts by name (ids change when something is recreated)."""
+def account_roles(admin: api.ApiClient) -> dict[str, list[str]]:
+    return {u["username"]: sorted(r["name"] for r in u["roles"]) for u in admin.all_pages("/api/v1/security/users/")}
+
+
+def give_back_roles(admin: api.ApiClient, before: dict[str, list[str]]) -> None:
+    """Accounts other test modules made outside the Kouiki directory lose their Kouiki roles with the
+    roles; `configure` manages only the directory's people, so they get them back here."""
+    ids = security.role_ids(admin)
+    for account in admin.all_pages("/api/v1/security/users/"):
+        wanted = before.get(account["username"])
+        if wanted is not None and wanted != sorted(r["name"] for r in account["roles"]):
+            admin.request_json(
+                "PUT", f"/api/v1/security/users/{account['id']}", json={"roles": [ids[r] for r in wanted]}
+            )
+
+
+def security_state(admin: api.ApiClient, directory: set[str]) -> dict[str, Any]:
+    """Roles, filters and the directory's accounts by name (ids change when something is recreated)."""
     roles = {
         role["name"]: sorted(
             f"{p['permission_name']} on {p['view_menu_name']}"
@@ -54,6 +70,7 @@ def security_state(admin: api.ApiClient) -> dict[str, Any]:
     accounts = {
         u["username"]: {"active": u["active"], "roles": sorted(r["name"] for r in u["roles"])}
         for u in admin.all_pages("/api/v1/security/users/")
+        if u["username"] in directory
     }
     chart = admin.chart(CHART)
     return {
@@ -89,31 +106,42 @@ def test_compose_superset_security_applies_what_kouiki_up_applies(
     code = security.consortium_codes(settings.serving_path)[0]
     person = users.add_user(settings, "compose-secretariat", SECRETARIAT, [code])
     deploy.configure(settings)  # the step of `kouiki up` (deploy.start) after the server is up
-    by_kouiki_up = security_state(admin)
+    directory = {u.username for u in users.list_users(settings)}
+    by_kouiki_up = security_state(admin, directory)
+    assert person.username in by_kouiki_up["accounts"]
     assert by_kouiki_up["roles"] and by_kouiki_up["filters"][security.rls_name(code)]["clause"] == (
         f"consortium_code = '{code}'"
     )
+    others = {name: roles for name, roles in account_roles(admin).items() if name not in directory}
 
-    take_security_away(admin, person.username)
-    stripped = security_state(admin)
-    assert not stripped["roles"] and not stripped["filters"] and person.username not in stripped["accounts"]
+    try:
+        take_security_away(admin, person.username)
+        stripped = security_state(admin, directory)
+        assert not stripped["roles"] and not stripped["filters"] and person.username not in stripped["accounts"]
 
-    argv, compose_env = compose_command()
-    assert argv == ["kouiki", "superset", "configure"]
-    assert compose_env["KOUIKI_SUPERSET_URL"] == "http://superset:8088"  # the compose service, not a local one
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOUIKI_")} | settings.environment()
-    env |= {
-        "KOUIKI_SUPERSET_URL": admin.url,  # the same server, reached by URL only
-        "KOUIKI_SUPERSET_PORT": "1",  # nothing local to fall back on
-        "KOUIKI_ADMIN_PASSWORD": secrets_store.admin_password(settings),
-    }
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name(argv[0])), *argv[1:]], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    assert admin.url in done.stdout
-
-    assert security_state(admin) == by_kouiki_up
+        argv, compose_env = compose_command()
+        assert argv == ["kouiki", "superset", "configure"]
+        assert compose_env["KOUIKI_SUPERSET_URL"] == "http://superset:8088"  # the compose service, not a local one
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KOUIKI_")} | settings.environment()
+        env |= {
+            "KOUIKI_SUPERSET_URL": admin.url,  # the same server, reached by URL only
+            "KOUIKI_SUPERSET_PORT": "1",  # nothing local to fall back on
+            "KOUIKI_ADMIN_PASSWORD": secrets_store.admin_password(settings),
+        }
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name(argv[0])), *argv[1:]],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert admin.url in done.stdout
+        assert security_state(admin, directory) == by_kouiki_up
+    finally:
+        deploy.configure(settings)  # whatever happened above, the session's Superset is as before
+        give_back_roles(admin, others)
+    assert {name: roles for name, roles in account_roles(admin).items() if name in others} == others
     as_secretariat = api.ApiClient(admin.url)
     as_secretariat.login(person.username, person.password)  # the Kouiki password, checked against the store
     roles = as_secretariat.request_json("GET", "/api/v1/me/roles/")["result"]["roles"]
