@@ -13,21 +13,12 @@ import pytest
 import yaml
 
 from kouiki.services.superset import api, bundle, security
-from tests.support.browser import chromium
+from tests.support.browser import ALL_CHARTS_SETTLED, chromium
 from tests.support.platform import OUTPUT
 
 pytestmark = pytest.mark.browser
 ERROR_SELECTORS = ['[role="alert"]', ".ant-alert-error", ".alert-danger", '[data-test="error-tooltip"]']
-# Superset's wait: holders present, no loading spinner, each holder drawn (svg/canvas/table) or errored.
-ALL_CHARTS_SETTLED = """(expected) => {
-    const holders = [...document.querySelectorAll('.dashboard-component-chart-holder')];
-    if (holders.length < expected) return false;
-    if (document.querySelector('.dashboard-component-chart-holder .loading, [data-test="loading-indicator"]'))
-        return false;
-    return holders.every(h => h.querySelector(
-        '.chart-container svg, .chart-container canvas, .chart-container table, .big_number, ' +
-        '.superset-legacy-chart-big-number, [role="alert"], .ant-alert-error, [data-test="error-tooltip"]'));
-}"""
+
 CABINET_USER, CABINET_PASSWORD = "test_cabinet_browser", "kouiki-test-cabinet"
 
 

@@ -445,15 +445,6 @@ def test_kouiki_people_log_in_against_the_postgresql_store(stack: Stack) -> None
 # --- the Kouiki dashboards, set up as compose sets them up ------------------------------------------
 
 INVESTMENT_BY_CONSORTIUM_CHART = "6b6f7569-6b69-4000-8000-000000000053"  # on consortium-grained rows
-ALL_CHARTS_SETTLED = """(expected) => {
-    const holders = [...document.querySelectorAll('.dashboard-component-chart-holder')];
-    if (holders.length < expected) return false;
-    if (document.querySelector('.dashboard-component-chart-holder .loading, [data-test="loading-indicator"]'))
-        return false;
-    return holders.every(h => h.querySelector(
-        '.chart-container svg, .chart-container canvas, .chart-container table, .big_number, ' +
-        '.superset-legacy-chart-big-number, [role="alert"], .ant-alert-error, [data-test="error-tooltip"]'));
-}"""
 
 
 @dataclass(frozen=True)
@@ -522,7 +513,7 @@ def test_a_secretariat_sees_only_its_consortium_on_the_production_superset(dashb
 def test_every_dashboard_renders_under_the_production_content_security_policy(dashboards: Dashboards) -> None:
     """Talisman's CSP is on in production: every dashboard (the prefecture map included) still draws
     every chart, and the browser reports no blocked resource but Superset's telemetry pixel."""
-    from tests.support.browser import chromium
+    from tests.support.browser import ALL_CHARTS_SETTLED, chromium
 
     cabinet = dashboards.cabinet
     violations: list[str] = []

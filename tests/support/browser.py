@@ -19,6 +19,17 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 
+# Superset's wait: holders present, no loading spinner, each holder drawn (svg/canvas/table) or errored.
+ALL_CHARTS_SETTLED = """(expected) => {
+    const holders = [...document.querySelectorAll('.dashboard-component-chart-holder')];
+    if (holders.length < expected) return false;
+    if (document.querySelector('.dashboard-component-chart-holder .loading, [data-test="loading-indicator"]'))
+        return false;
+    return holders.every(h => h.querySelector(
+        '.chart-container svg, .chart-container canvas, .chart-container table, .big_number, ' +
+        '.superset-legacy-chart-big-number, [role="alert"], .ant-alert-error, [data-test="error-tooltip"]'));
+}"""
+
 
 @contextmanager
 def chromium(width: int, height: int, **options: Any) -> Iterator[Any]:
