@@ -2,6 +2,8 @@
 # The system pieces `make test` needs besides .venv*, checked before any test runs:
 #   - PostgreSQL on 127.0.0.1:5432, user postgres, trust auth: the end-to-end and hands-off tests give
 #     each Airflow a fresh database there, as in production (tests/support/stack.py).
+#   - the psql client: the compose database set-up script is run with it (infra/postgres/).
+#   - Redis on 127.0.0.1:6379: Superset's production mode keeps its caches and Celery queue there.
 #   - /usr/bin/chromium and the Noto CJK fonts: the browser tests render the Japanese dashboards.
 # Present: returns in well under a second. Missing: installs with apt when run as root, otherwise
 # stops at once with the exact command to run, instead of a wall of failing tests.
@@ -82,8 +84,23 @@ if ! pg_ok; then
         "then: sudo pg_ctlcluster $version $name reload"
 fi
 
-# --- Chromium and fonts for the browser tests ---------------------------------------------------
+# --- Redis -----------------------------------------------------------------------------------------
+redis_ok() { (: </dev/tcp/127.0.0.1/6379) 2>/dev/null; }
+if ! redis_ok; then
+    if ! command -v redis-server >/dev/null; then
+        can_install || die "no Redis on 127.0.0.1:6379. Run:" \
+            "    sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server"
+        apt_install redis-server
+    fi
+    # apt does not start it in containers, and systemd may be absent: start it directly, in memory only.
+    redis_ok || redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no --daemonize yes >/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do redis_ok && break; sleep 0.3; done
+    redis_ok || die "Redis does not answer on 127.0.0.1:6379"
+fi
+
+# --- psql, Chromium and fonts -------------------------------------------------------------------
 packages=()
+command -v psql >/dev/null || packages+=(postgresql-client)
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 if ! command -v fc-list >/dev/null; then
     packages+=(fontconfig fonts-noto-cjk)
@@ -92,7 +109,7 @@ elif ! fc-list : family 2>/dev/null | grep -i "noto sans cjk" >/dev/null; then
     packages+=(fonts-noto-cjk)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
-    can_install || die "missing for the browser tests: ${packages[*]}. Run:" \
+    can_install || die "missing for the tests: ${packages[*]}. Run:" \
         "    sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y ${packages[*]}"
     apt_install "${packages[@]}"
 fi

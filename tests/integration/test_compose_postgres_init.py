@@ -21,10 +21,7 @@ import sqlalchemy as sa
 
 from tests.support.identity import POSTGRES_ADMIN_URL
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("psql") is None, reason="needs the psql client (infra/test-prerequisites.sh)"),
-]
+pytestmark = pytest.mark.integration
 SCRIPT = Path(__file__).resolve().parents[2] / "infra" / "postgres" / "create-databases.sh"
 
 
@@ -57,6 +54,7 @@ def names() -> Iterator[dict[str, str]]:
 
 
 def run_init(names: dict[str, str], passwords: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    assert shutil.which("psql"), "the psql client is missing: run infra/test-prerequisites.sh (make test does)"
     env = {
         "PATH": os.environ["PATH"],
         "PGHOST": "127.0.0.1",

@@ -193,7 +193,7 @@ def _wait_healthy(proc: subprocess.Popen[bytes], log: Path) -> None:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Superset in production mode on a free loopback port with its worker and beat, started from nothing."""
     if not (_reachable(5432) and _reachable(6379)):
-        pytest.skip("needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379")
+        pytest.fail("needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379: run infra/test-prerequisites.sh")
     if _reachable(PORT):
         pytest.fail(f"port {PORT} is taken by another process")
     root = tmp_path_factory.mktemp("superset-production")
